@@ -1,0 +1,81 @@
+import type { z } from 'zod';
+import type { FalcoAlert } from '../alert/alert.ts';
+import type { Logger } from '../log.ts';
+
+/**
+ * The contract between the router and one output module in outputs/.
+ *
+ * An output module only knows how to turn alerts into its destination's wire format and send them.
+ * Queueing, retries with backoff, rate limits, timeouts, filtering, enrichment and metrics belong to
+ * the router's delivery layer and are never written in an output.
+ */
+export interface OutputDefinition<S extends z.ZodType = z.ZodType> {
+  /** Type name: used in `outputs[].type`, metrics labels and logs (e.g. "slack", "awssns"). */
+  readonly type: string;
+  /**
+   * Where Falcosidekick keeps this output's keys in its YAML, e.g. ["slack"] or ["aws", "sns"].
+   * Env overrides derive from it: slack.webhookurl -> SLACK_WEBHOOKURL.
+   */
+  readonly configPath: readonly string[];
+  /**
+   * Keys read from ancestors of configPath (Falcosidekick shares aws.region between AWS outputs).
+   * They are merged under their own name into the config this output receives.
+   */
+  readonly inheritedKeys?: readonly string[];
+  /** This output's own keys, with defaults; validated at start, errors name the key path. */
+  readonly schema: S;
+  /** Falcosidekick's enabling rule for the legacy top-level block (e.g. webhookurl non-empty). */
+  isEnabled(config: z.output<S>): boolean;
+  /** Per-output delivery defaults the user may override (Slack: 1 msg/s). */
+  readonly delivery?: Partial<DeliveryTuning>;
+  /** Builds the sender; may connect. A failure here disables this output only, with a clear error. */
+  create(config: z.output<S>, ctx: OutputContext): Sender | Promise<Sender>;
+}
+
+export interface DeliveryTuning {
+  /** Alerts handed to one send() call; >1 lets brokers batch. */
+  maxBatch: number;
+  /** Sends in flight at once for this output instance. */
+  concurrency: number;
+  /** Sustained sends per second (token bucket); 0 = unlimited. */
+  ratePerSecond: number;
+  /** Timeout of one send() in ms. */
+  timeoutMs: number;
+}
+
+export interface OutputContext {
+  /** Instance name, e.g. "slack" for the legacy block or "slack-critical" for a named instance. */
+  readonly name: string;
+  readonly log: Logger;
+}
+
+export interface Sender {
+  /**
+   * Delivers alerts (already filtered and enriched). Resolves when the destination acknowledged them.
+   * Throw DeliveryError to say whether a retry may help; any other error counts as retryable.
+   * Must stop promptly when `signal` aborts (timeout or shutdown).
+   */
+  send(alerts: readonly FalcoAlert[], signal: AbortSignal): Promise<void>;
+  /** Releases connections on shutdown. */
+  close?(): Promise<void>;
+}
+
+/** A failed delivery, as the output judged it. */
+export class DeliveryError extends Error {
+  readonly retryable: boolean;
+  /** The destination asked to wait this long (HTTP 429 Retry-After). */
+  readonly retryAfterMs: number | undefined;
+  readonly status: number | undefined;
+  constructor(message: string, opts: { retryable: boolean; retryAfterMs?: number; status?: number; cause?: unknown }) {
+    super(message, { cause: opts.cause });
+    this.name = 'DeliveryError';
+    this.retryable = opts.retryable;
+    this.retryAfterMs = opts.retryAfterMs;
+    this.status = opts.status;
+  }
+}
+
+/** Identity helper that keeps the schema's type flowing into isEnabled/create. */
+export function defineOutput<S extends z.ZodType>(def: OutputDefinition<S>): OutputDefinition<S> {
+  return def;
+}
