@@ -13,6 +13,7 @@ export interface Command {
 
 // The one list of subcommands; each module's default export is its Command.
 const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
+  route: () => import('./commands/route.ts'),
 };
 
 function topHelp(): string {

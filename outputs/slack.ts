@@ -1,0 +1,123 @@
+import { IncomingWebhook, type IncomingWebhookSendArguments } from '@slack/webhook';
+import { z } from 'zod';
+import type { FalcoAlert } from '../src/alert/alert.ts';
+import { priorityTitle, type Priority } from '../src/alert/priority.ts';
+import { DeliveryError, defineOutput } from '../src/router/output.ts';
+import { compileTemplate, type CompiledTemplate } from '../src/router/template.ts';
+import { redact, statusError } from './http.ts';
+
+// Falcosidekick's colours, so a team switching sees the same Slack.
+const COLOURS: Record<Priority, string> = {
+  emergency: '#e20b0b', alert: '#ff5400', critical: '#ff5400', error: '#e20b0b',
+  warning: '#ffc700', notice: '#5bffb5', informational: '#68c2ff', debug: '#ccfff2',
+};
+
+const schema = z.strictObject({
+  webhookurl: z.string().default('').meta({ description: 'Slack incoming-webhook URL; set it to enable the output.' }),
+  channel: z.string().default('').meta({ description: 'Channel override (legacy webhooks only).' }),
+  username: z.string().default('Peregrine'),
+  icon: z.string().default('').meta({ description: 'Icon URL of the message.' }),
+  footer: z.string().default('Peregrine'),
+  outputformat: z.enum(['all', 'text', 'fields']).default('all').meta({ description: 'all: text and fields; text: the output line only; fields: fields only.' }),
+  messageformat: z.string().default('').meta({ description: 'Go-template text above the attachment, e.g. "Alert {{ .Rule }} on {{ .Hostname }}".' }),
+  layout: z.enum(['attachments', 'blocks']).default('attachments').meta({ description: 'attachments (Falcosidekick\'s layout) or blocks (Block Kit).' }),
+});
+export type SlackConfig = z.output<typeof schema>;
+
+/** What Falcosidekick's messageformat templates see: the alert under Go-style names. */
+function templateContext(a: FalcoAlert): Record<string, unknown> {
+  return {
+    Output: a.output, Priority: priorityTitle(a.priority), Rule: a.rule, Time: a.time, Source: a.source,
+    Tags: a.tags, Hostname: a.hostname, UUID: a.uuid, OutputFields: a.output_fields,
+  };
+}
+
+function fieldList(a: FalcoAlert): { title: string; value: string; short: boolean }[] {
+  const fields = [
+    { title: 'rule', value: a.rule, short: true },
+    { title: 'priority', value: priorityTitle(a.priority), short: true },
+    { title: 'source', value: a.source, short: true },
+  ];
+  if (a.hostname) fields.push({ title: 'hostname', value: a.hostname, short: true });
+  if (a.tags.length > 0) fields.push({ title: 'tags', value: a.tags.join(', '), short: true });
+  // Unlike Falcosidekick, numbers and booleans are shown too (it silently drops non-strings).
+  for (const k of Object.keys(a.output_fields).sort()) {
+    const v = a.output_fields[k];
+    const value = v === null || v === undefined ? '<NA>' : String(v);
+    fields.push({ title: k, value, short: value.length < 36 });
+  }
+  fields.push({ title: 'time', value: a.time, short: false });
+  return fields;
+}
+
+/** Builds the Slack message for one alert (pure: the tests compare its output). */
+export function slackMessage(a: FalcoAlert, c: SlackConfig, message?: CompiledTemplate): IncomingWebhookSendArguments {
+  const base: IncomingWebhookSendArguments = { username: c.username };
+  if (c.icon) base.icon_url = c.icon;
+  if (c.channel) base.channel = c.channel;
+  const text = message ? message(templateContext(a)) : undefined;
+  const showText = c.outputformat !== 'fields';
+  const showFields = c.outputformat !== 'text';
+  if (c.layout === 'blocks') {
+    const blocks: NonNullable<IncomingWebhookSendArguments['blocks']> = [
+      { type: 'header', text: { type: 'plain_text', text: `${priorityTitle(a.priority)}: ${a.rule}`.slice(0, 150) } },
+    ];
+    if (text) blocks.push({ type: 'section', text: { type: 'mrkdwn', text } });
+    if (showText && a.output) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: '```' + a.output + '```' } });
+    if (showFields) {
+      const f = fieldList(a).filter((x) => x.title !== 'rule' && x.title !== 'priority');
+      // A section holds at most 10 fields.
+      for (let i = 0; i < f.length; i += 10) {
+        blocks.push({ type: 'section', fields: f.slice(i, i + 10).map((x) => ({ type: 'mrkdwn', text: `*${x.title}*\n${x.value}` })) });
+      }
+    }
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: c.footer }] });
+    return { ...base, text: text ?? `${priorityTitle(a.priority)}: ${a.rule}`, blocks };
+  }
+  return {
+    ...base,
+    ...(text ? { text } : {}),
+    attachments: [{
+      fallback: a.output,
+      color: COLOURS[a.priority],
+      ...(showText ? { text: a.output } : {}),
+      ...(showFields ? { fields: fieldList(a), footer: c.footer } : {}),
+    }],
+  };
+}
+
+export const slackOutput = defineOutput({
+  type: 'slack',
+  configPath: ['slack'],
+  schema,
+  isEnabled: (c) => c.webhookurl !== '',
+  // Slack's incoming webhooks allow about one message per second.
+  delivery: { concurrency: 1, ratePerSecond: 1 },
+  create(c) {
+    if (!/^https?:\/\//.test(c.webhookurl)) throw new Error(`slack.webhookurl is not an http(s) URL (${redact(c.webhookurl)})`);
+    const message = c.messageformat ? compileTemplate(c.messageformat, 'slack.messageformat') : undefined;
+    return {
+      async send(alerts, signal) {
+        for (const a of alerts) {
+          let retryAfter: string | null = null;
+          const hook = new IncomingWebhook(c.webhookurl, {
+            // Our fetch threads the delivery layer's abort signal through and keeps Retry-After,
+            // which the library's error does not carry.
+            fetch: async (url, init) => {
+              const res = await fetch(url, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal });
+              retryAfter = res.headers.get('retry-after');
+              return res;
+            },
+          });
+          try {
+            await hook.send(slackMessage(a, c, message));
+          } catch (err) {
+            const status = (err as { statusCode?: number }).statusCode;
+            if (status !== undefined) throw statusError(status, retryAfter, `slack ${redact(c.webhookurl)}: HTTP ${status}`);
+            throw new DeliveryError(`slack ${redact(c.webhookurl)}: ${(err as Error).message}`, { retryable: true, cause: err });
+          }
+        }
+      },
+    };
+  },
+});

@@ -1,0 +1,34 @@
+import { DEFAULT_CONFIG_FILE, loadConfig } from '../../config/load.ts';
+import { createLogger } from '../../log.ts';
+import { createRouter } from '../../router/router.ts';
+import type { Command } from '../main.ts';
+
+/** `peregrine route`: the Falcosidekick-compatible alert router on its own. */
+const route: Command = {
+  summary: 'run the alert router: Falco JSON alerts in over HTTP, out to the configured outputs',
+  usage: 'peregrine route [-c FILE]',
+  options: {
+    config: { type: 'string', short: 'c' },
+    'config-file': { type: 'string' }, // Falcosidekick's flag name
+  },
+  async main(values) {
+    const file = (values.config ?? values['config-file'] ?? DEFAULT_CONFIG_FILE) as string;
+    const config = loadConfig({ file });
+    const log = createLogger({ level: config.loglevel, name: 'peregrine-router' });
+    log.info({ config: file }, 'configuration loaded');
+    const router = await createRouter(config, { log });
+    await router.listen();
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string) => {
+        log.info({ signal, drainMs: config.drainms }, 'shutting down: draining output queues');
+        resolve();
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
+    await router.close();
+    log.info('stopped');
+    return 0;
+  },
+};
+export default route;

@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import type { OutputDefinition } from '../router/output.ts';
+import { outputRegistry } from '../../outputs/registry.ts';
+import { minimumPriority } from './priority-schema.ts';
+
+/**
+ * The single source of truth for Peregrine's configuration: defaults, validation, the README's
+ * config reference and the Helm chart's values schema are all derived from this.
+ * Key names follow Falcosidekick (lowercase, no separators) so existing configs work unchanged.
+ */
+
+/** Delivery settings any output instance may override (defaults come from the output's definition). */
+export const deliverySchema = z.strictObject({
+  queuesize: z.int().min(1).default(10000).meta({ description: 'Alerts queued per output before new ones are dropped (and counted).' }),
+  maxretries: z.int().min(0).default(8).meta({ description: 'Retries of a failed send before the alerts are given up (counted).' }),
+  initialbackoffms: z.int().min(1).default(500).meta({ description: 'First retry delay; doubles per attempt, with jitter.' }),
+  maxbackoffms: z.int().min(1).default(30000).meta({ description: 'Longest retry delay.' }),
+  timeoutms: z.int().min(1).optional().meta({ description: 'Timeout of one send (default per output, 10000).' }),
+  ratepersecond: z.number().min(0).optional().meta({ description: 'Sustained sends per second, 0 = unlimited (Slack default 1).' }),
+  maxconcurrentrequests: z.int().min(1).optional().meta({ description: 'Sends in flight at once (Falcosidekick key; default 1 for HTTP outputs).' }),
+  maxbatch: z.int().min(1).optional().meta({ description: 'Alerts per send for outputs that batch (Kafka, NATS).' }),
+});
+
+/** Filter keys every output block accepts beside its own keys. */
+export const filterKeys = {
+  minimumpriority: minimumPriority,
+  rules: z.array(z.string()).default([]).meta({ description: 'Only these rule names ([] = all).' }),
+  tags: z.array(z.string()).default([]).meta({ description: 'Only alerts carrying at least one of these tags ([] = all).' }),
+  sources: z.array(z.string()).default([]).meta({ description: 'Only these sources, e.g. syscalls, k8s_audit ([] = all).' }),
+  delivery: deliverySchema.prefault({}),
+};
+
+type AnyObject = z.ZodObject<z.ZodRawShape>;
+
+/** An output type's full block: its own keys plus the shared filter and delivery keys. */
+export function outputBlockSchema(def: OutputDefinition): AnyObject {
+  const own = def.schema as unknown as AnyObject;
+  return z.strictObject({ ...own.shape, ...filterKeys }) as unknown as AnyObject;
+}
+
+function namedInstanceSchema(defs: readonly OutputDefinition[]) {
+  return z.discriminatedUnion('type', defs.map((d) =>
+    z.strictObject({
+      name: z.string().regex(/^[a-zA-Z0-9_.-]+$/, 'use letters, digits, "-", "_" or "."').meta({ description: 'Instance name (metrics label, logs).' }),
+      type: z.literal(d.type),
+      ...outputBlockSchema(d).shape,
+    })) as unknown as [AnyObject, ...AnyObject[]]);
+}
+
+/** Nests a schema under a key path: ["aws","sns"] -> { aws: { sns: schema } }. */
+function nestAt(path: readonly string[], schema: z.ZodType): Record<string, z.ZodType> {
+  let s: z.ZodType = schema.prefault({});
+  for (let i = path.length - 1; i > 0; i--) s = z.looseObject({ [path[i]!]: s }).prefault({});
+  return { [path[0]!]: s };
+}
+
+export function buildConfigSchema(defs: readonly OutputDefinition[] = outputRegistry) {
+  const legacy: Record<string, z.ZodType> = {};
+  for (const d of defs) {
+    // Outputs that share a parent (aws.sns, aws.sqs …) are merged into one parent object.
+    const nested = nestAt(d.configPath, outputBlockSchema(d));
+    for (const [k, v] of Object.entries(nested)) {
+      const prev = legacy[k];
+      legacy[k] = prev ? mergeObjects(prev, v) : v;
+    }
+  }
+  return z.strictObject({
+    listenaddress: z.string().default('').meta({ description: 'Address the HTTP input listens on ("" = all).' }),
+    listenport: z.int().min(0).max(65535).default(2801).meta({ description: 'Port of the HTTP input (Falcosidekick\'s 2801).' }),
+    bodylimit: z.int().min(1).default(1048576).meta({ description: 'Largest accepted request body in bytes (larger: 413).' }),
+    authtoken: z.string().default('').meta({ description: 'When set, POST / and POST /test need "Authorization: Bearer <token>".' }),
+    tlsserver: z.strictObject({
+      deploy: z.boolean().default(false).meta({ description: 'Serve HTTPS instead of HTTP.' }),
+      certfile: z.string().default('/etc/certs/server/server.crt'),
+      keyfile: z.string().default('/etc/certs/server/server.key'),
+    }).prefault({}),
+    debug: z.boolean().default(false).meta({ description: 'Log every alert sent.' }),
+    loglevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
+    customfields: z.record(z.string(), z.string()).default({}).meta({ description: 'Static fields added to every alert\'s output_fields.' }),
+    customtags: z.array(z.string()).default([]).meta({ description: 'Tags added to every alert.' }),
+    templatedfields: z.record(z.string(), z.string()).default({}).meta({ description: 'Fields computed from output_fields with Go-template syntax ({{ index . "k8s.ns.name" }}, or).' }),
+    bracketreplacer: z.string().default('').meta({ description: 'Replaces "[" in output field names (proc.aname[2] -> proc.aname_2 with "_").' }),
+    drainms: z.int().min(0).default(10000).meta({ description: 'On shutdown, how long to keep delivering queued alerts.' }),
+    ...legacy,
+    outputs: z.array(namedInstanceSchema(defs)).default([]).meta({ description: 'Named output instances, each with its own filter (beyond Falcosidekick).' }),
+  });
+}
+
+function mergeObjects(a: z.ZodType, b: z.ZodType): z.ZodType {
+  const unwrap = (s: z.ZodType): AnyObject => ((s as unknown as { def: { innerType?: z.ZodType } }).def.innerType ?? s) as unknown as AnyObject;
+  const oa = unwrap(a);
+  const ob = unwrap(b);
+  const shape: Record<string, z.ZodType> = { ...(oa.shape as Record<string, z.ZodType>) };
+  for (const [k, v] of Object.entries(ob.shape as Record<string, z.ZodType>)) shape[k] = shape[k] ? mergeObjects(shape[k], v as z.ZodType) : (v as z.ZodType);
+  return z.looseObject(shape).prefault({});
+}
+
+export const configSchema = buildConfigSchema();
+export type PeregrineConfig = z.output<typeof configSchema>;

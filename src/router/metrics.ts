@@ -1,0 +1,38 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * The router's Prometheus metrics. Falcosidekick's names are kept where they exist so existing
+ * dashboards work; Peregrine's own names cover what Falcosidekick does not count (drops, retries, queues).
+ */
+export class RouterMetrics {
+  readonly registry = new Registry();
+  readonly inputs = new Counter({
+    name: 'falcosecurity_falcosidekick_inputs_total', help: 'Alerts received, by input and status.',
+    labelNames: ['source', 'status'], registers: [this.registry],
+  });
+  readonly falcoEvents = new Counter({
+    name: 'falcosecurity_falcosidekick_falco_events_total', help: 'Accepted alerts by rule, priority and source.',
+    labelNames: ['rule', 'priority_raw', 'source', 'hostname'], registers: [this.registry],
+  });
+  readonly outputs = new Counter({
+    name: 'falcosecurity_falcosidekick_outputs_total', help: 'Deliveries per destination and status (ok|error).',
+    labelNames: ['destination', 'status'], registers: [this.registry],
+  });
+  readonly alerts = new Counter({
+    name: 'peregrine_output_alerts_total', help: 'Alerts per output instance by result: sent, failed (gave up), dropped (queue full).',
+    labelNames: ['output', 'type', 'result'], registers: [this.registry],
+  });
+  readonly retries = new Counter({
+    name: 'peregrine_output_retries_total', help: 'Send attempts retried after a failure.',
+    labelNames: ['output', 'type'], registers: [this.registry],
+  });
+  readonly queueDepth = new Gauge({
+    name: 'peregrine_output_queue_depth', help: 'Alerts waiting in the output queue.',
+    labelNames: ['output', 'type'], registers: [this.registry],
+  });
+  readonly latency = new Histogram({
+    name: 'peregrine_output_delivery_seconds', help: 'From acceptance by the router to acknowledgement by the destination.',
+    labelNames: ['output', 'type'], registers: [this.registry],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+  });
+}
