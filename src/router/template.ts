@@ -38,8 +38,12 @@ function tokenize(text: string, where: string): string[] {
   const tokens: string[] = [];
   const re = /\s*("(?:[^"\\]|\\.)*"|\(|\)|[^\s()]+)/gy;
   let m: RegExpExecArray | null;
-  while ((m = re.exec(text)) !== null) tokens.push(m[1]!);
-  if (text.slice(re.lastIndex).trim() !== '') throw new PeregrineError('PRG_TEMPLATE', `${where}: cannot read "${text}"`);
+  let end = 0;
+  while ((m = re.exec(text)) !== null) {
+    tokens.push(m[1]!);
+    end = re.lastIndex;
+  }
+  if (text.slice(end).trim() !== '') throw new PeregrineError('PRG_TEMPLATE', `${where}: cannot read "${text}"`);
   return tokens;
 }
 

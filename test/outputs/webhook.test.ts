@@ -1,0 +1,63 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { webhookOutput } from '../../outputs/webhook.ts';
+import { parseRetryAfter } from '../../outputs/http.ts';
+import { parseAlert } from '../../src/router/input.ts';
+import { DeliveryError } from '../../src/router/output.ts';
+import { silentLogger } from '../../src/log.ts';
+import { falcoAlert } from '../support/alerts.ts';
+import { HttpReceiver } from '../support/http-receiver.ts';
+
+function alert() {
+  const r = parseAlert(falcoAlert());
+  assert.ok(r.ok);
+  return r.alert;
+}
+
+describe('webhook output', () => {
+  test('PUT with custom headers and the alert as Falcosidekick sends it', async () => {
+    const rx = await HttpReceiver.start();
+    try {
+      const c = webhookOutput.schema.parse({ address: `${rx.url}/hook`, method: 'PUT', customheaders: { 'X-Team': 'sec' } });
+      const sender = await webhookOutput.create(c, { name: 'webhook', log: silentLogger });
+      const a = alert();
+      await sender.send([a], AbortSignal.timeout(5000));
+      const req = rx.requests[0]!;
+      assert.equal(req.method, 'PUT');
+      assert.equal(req.path, '/hook');
+      assert.equal(req.headers['x-team'], 'sec');
+      assert.match(String(req.headers['content-type']), /application\/json/);
+      const body = JSON.parse(req.body);
+      assert.equal(body.priority, 'Warning');
+      assert.equal(body.uuid, a.uuid);
+      assert.equal(body.output_fields['fd.name'], '/etc/shadow');
+      await sender.close?.();
+    } finally {
+      await rx.close();
+    }
+  });
+  test('status codes: 5xx retryable, 400 not, 429 carries Retry-After', async () => {
+    const rx = await HttpReceiver.start();
+    try {
+      const sender = await webhookOutput.create(webhookOutput.schema.parse({ address: rx.url }), { name: 'w', log: silentLogger });
+      rx.respond({ status: 503 }, { status: 400 }, { status: 429, headers: { 'retry-after': '2' } });
+      await assert.rejects(sender.send([alert()], AbortSignal.timeout(5000)), (e: unknown) => e instanceof DeliveryError && e.retryable && e.status === 503);
+      await assert.rejects(sender.send([alert()], AbortSignal.timeout(5000)), (e: unknown) => e instanceof DeliveryError && !e.retryable);
+      await assert.rejects(sender.send([alert()], AbortSignal.timeout(5000)), (e: unknown) => e instanceof DeliveryError && e.retryAfterMs === 2000);
+    } finally {
+      await rx.close();
+    }
+  });
+  test('a connection refused is retryable', async () => {
+    const sender = await webhookOutput.create(webhookOutput.schema.parse({ address: 'http://127.0.0.1:9/' }), { name: 'w', log: silentLogger });
+    await assert.rejects(sender.send([alert()], AbortSignal.timeout(5000)), (e: unknown) => e instanceof DeliveryError && e.retryable);
+  });
+  test('a non-URL address is refused at start', () => {
+    assert.throws(() => webhookOutput.create(webhookOutput.schema.parse({ address: 'receiver:8080' }), { name: 'w', log: silentLogger }), /not an http\(s\) URL/);
+  });
+  test('Retry-After in seconds or as an HTTP date', () => {
+    assert.equal(parseRetryAfter('5'), 5000);
+    assert.equal(parseRetryAfter(new Date(10_000).toUTCString(), 4_000), 6000);
+    assert.equal(parseRetryAfter('soon'), undefined);
+  });
+});
