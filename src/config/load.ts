@@ -4,6 +4,7 @@ import { LineCounter, parseDocument, isNode } from 'yaml';
 import { PeregrineError } from '../errors.ts';
 import { applyEnv } from './env.ts';
 import { configSchema, type PeregrineConfig } from './schema.ts';
+import { FALCOSIDEKICK_ONLY_KEYS } from './falcosidekick-keys.ts';
 
 export type { PeregrineConfig };
 
@@ -17,6 +18,8 @@ export interface LoadConfigOptions {
   yamlText?: string;
   /** Environment for Falcosidekick-style overrides; defaults to process.env. Pass {} to ignore it. */
   env?: Record<string, string | undefined>;
+  /** Told about Falcosidekick keys that are ignored (outputs Peregrine does not have). */
+  onWarning?: (message: string) => void;
 }
 
 /**
@@ -42,7 +45,15 @@ export function loadConfig(opts: LoadConfigOptions = {}): PeregrineConfig {
   if (typeof raw !== 'object' || Array.isArray(raw) || raw === null) {
     throw new PeregrineError('PRG_CONFIG_SHAPE', `${fileName}: the config must be a YAML mapping of keys`);
   }
-  const { merged, origins } = applyEnv(configSchema, raw as Record<string, unknown>, opts.env ?? process.env);
+  const known = new Set(Object.keys(configSchema.shape));
+  const input = { ...(raw as Record<string, unknown>) };
+  for (const key of FALCOSIDEKICK_ONLY_KEYS) {
+    if (key in input && !known.has(key)) {
+      delete input[key];
+      opts.onWarning?.(`${fileName}: "${key}" is a Falcosidekick key for something Peregrine does not provide; ignored`);
+    }
+  }
+  const { merged, origins } = applyEnv(configSchema, input, opts.env ?? process.env);
   const result = configSchema.safeParse(merged);
   if (result.success) return result.data;
 

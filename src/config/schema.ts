@@ -28,6 +28,10 @@ export const filterKeys = {
   tags: z.array(z.string()).default([]).meta({ description: 'Only alerts carrying at least one of these tags ([] = all).' }),
   sources: z.array(z.string()).default([]).meta({ description: 'Only these sources, e.g. syscalls, k8s_audit ([] = all).' }),
   delivery: deliverySchema.prefault({}),
+  // Falcosidekick's per-output keys, accepted so its configs load unchanged.
+  maxconcurrentrequests: z.int().min(1).optional().meta({ description: 'Falcosidekick\'s name for delivery.maxconcurrentrequests.' }),
+  mutualtls: z.boolean().default(false).refine((v) => !v, 'mutual TLS client certificates are not supported yet; set mutualtls: false')
+    .meta({ description: 'Falcosidekick key; only false is supported.' }),
 };
 
 type AnyObject = z.ZodObject<z.ZodRawShape>;

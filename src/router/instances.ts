@@ -15,6 +15,7 @@ export interface OutputInstance {
 }
 
 interface Block extends AlertFilter {
+  maxconcurrentrequests?: number;
   delivery: { queuesize: number; maxretries: number; initialbackoffms: number; maxbackoffms: number;
     timeoutms?: number; ratepersecond?: number; maxconcurrentrequests?: number; maxbatch?: number };
   [key: string]: unknown;
@@ -56,7 +57,7 @@ export async function createInstances(config: PeregrineConfig, registry: readonl
       const d = block.delivery;
       const settings: QueueSettings = {
         maxBatch: d.maxbatch ?? t.maxBatch,
-        concurrency: d.maxconcurrentrequests ?? t.concurrency,
+        concurrency: d.maxconcurrentrequests ?? block.maxconcurrentrequests ?? t.concurrency,
         ratePerSecond: d.ratepersecond ?? t.ratePerSecond,
         timeoutMs: d.timeoutms ?? t.timeoutMs,
         queueSize: d.queuesize,

@@ -105,3 +105,23 @@ describe('config errors name the key, the line, or the env variable', () => {
       (err: Error) => /listenport/.test(err.message) && /slack\.minimumpriority/.test(err.message));
   });
 });
+
+describe('a full Falcosidekick config', () => {
+  test('keys of outputs Peregrine lacks are ignored with a warning; its per-output keys are accepted', () => {
+    const warnings: string[] = [];
+    const c = loadConfig({
+      env: {},
+      onWarning: (w) => warnings.push(w),
+      yamlText: `
+mutualtlsfilespath: /etc/certs
+slack: { webhookurl: "", maxconcurrentrequests: 2, mutualtls: false }
+elasticsearch: { hostport: "", index: falco }
+loki: { hostport: "" }
+`,
+    });
+    assert.equal(c.listenport, 2801);
+    assert.ok(warnings.some((w) => w.includes('"elasticsearch"')));
+    assert.ok(warnings.some((w) => w.includes('"loki"')));
+    assert.throws(() => loadConfig({ env: {}, yamlText: 'webhook: { mutualtls: true }' }), /webhook\.mutualtls: mutual TLS client certificates are not supported yet/);
+  });
+});

@@ -13,8 +13,10 @@ const route: Command = {
   },
   async main(values) {
     const file = (values.config ?? values['config-file'] ?? DEFAULT_CONFIG_FILE) as string;
-    const config = loadConfig({ file });
+    const warnings: string[] = [];
+    const config = loadConfig({ file, onWarning: (w) => warnings.push(w) });
     const log = createLogger({ level: config.loglevel, name: 'peregrine-router' });
+    for (const w of warnings) log.warn(w);
     log.info({ config: file }, 'configuration loaded');
     const router = await createRouter(config, { log });
     await router.listen();
