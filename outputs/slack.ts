@@ -4,7 +4,8 @@ import type { FalcoAlert } from '../src/alert/alert.ts';
 import { priorityTitle, type Priority } from '../src/alert/priority.ts';
 import { DeliveryError, defineOutput } from '../src/router/output.ts';
 import { compileTemplate, type CompiledTemplate } from '../src/router/template.ts';
-import { redact, statusError } from './http.ts';
+import { fetch as undiciFetch } from 'undici';
+import { httpAgent, redact, statusError } from './http.ts';
 
 // Falcosidekick's colours, so a team switching sees the same Slack.
 const COLOURS: Record<Priority, string> = {
@@ -21,6 +22,8 @@ const schema = z.strictObject({
   outputformat: z.enum(['all', 'text', 'fields']).default('all').meta({ description: 'all: text and fields; text: the output line only; fields: fields only.' }),
   messageformat: z.string().default('').meta({ description: 'Go-template text above the attachment, e.g. "Alert {{ .Rule }} on {{ .Hostname }}".' }),
   layout: z.enum(['attachments', 'blocks']).default('attachments').meta({ description: 'attachments (Falcosidekick\'s layout) or blocks (Block Kit).' }),
+  checkcert: z.boolean().default(true).meta({ description: 'Verify the TLS certificate of the webhook URL\'s server.' }),
+  cacertfile: z.string().default('').meta({ description: 'PEM file of CAs to trust in addition to the system ones.' }),
 });
 export type SlackConfig = z.output<typeof schema>;
 
@@ -96,6 +99,7 @@ export const slackOutput = defineOutput({
   create(c) {
     if (!/^https?:\/\//.test(c.webhookurl)) throw new Error(`slack.webhookurl is not an http(s) URL (${redact(c.webhookurl)})`);
     const message = c.messageformat ? compileTemplate(c.messageformat, 'slack.messageformat') : undefined;
+    const dispatcher = httpAgent(c);
     return {
       async send(alerts, signal) {
         for (const a of alerts) {
@@ -104,7 +108,7 @@ export const slackOutput = defineOutput({
             // Our fetch threads the delivery layer's abort signal through and keeps Retry-After,
             // which the library's error does not carry.
             fetch: async (url, init) => {
-              const res = await fetch(url, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal });
+              const res = await undiciFetch(url, { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal });
               retryAfter = res.headers.get('retry-after');
               return res;
             },
@@ -118,6 +122,7 @@ export const slackOutput = defineOutput({
           }
         }
       },
+      close: () => dispatcher.close(),
     };
   },
 });
