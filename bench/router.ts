@@ -1,0 +1,110 @@
+// Router throughput benchmark: `node bench/router.ts [alerts] [concurrency]`.
+// Starts `peregrine route` as its own process (so its RSS is its own), a loopback webhook receiver here,
+// posts alerts over keep-alive connections, and reports accepted/s, delivered/s, ingest-to-delivery
+// latency (p50/p99) and the router's peak RSS. Scenarios run one after the other in the same run.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Pool } from 'undici';
+
+const TOTAL = Number(process.argv[2] ?? 20000);
+const CONCURRENCY = Number(process.argv[3] ?? 32);
+const now = () => performance.timeOrigin + performance.now();
+
+interface Scenario { name: string; webhookYaml: string }
+const scenarios: Scenario[] = [
+  { name: 'webhook, 1 request in flight (Falcosidekick default)', webhookYaml: '' },
+  { name: 'webhook, 8 in flight', webhookYaml: 'maxconcurrentrequests: 8' },
+  { name: 'webhook, 8 in flight + 3 filtered outputs', webhookYaml: 'maxconcurrentrequests: 8' },
+];
+
+async function receiver(onAlert: (sentAt: number) => void): Promise<{ url: string; close: () => void }> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString()) as { output_fields: { sent_at: number } };
+      onAlert(body.output_fields.sent_at);
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, close: () => { server.closeAllConnections(); server.close(); } };
+}
+
+function peakRssMiB(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+async function runScenario(s: Scenario, index: number) {
+  const latencies: number[] = [];
+  let deliveredAt = 0;
+  let done!: () => void;
+  const allDelivered = new Promise<void>((r) => { done = r; });
+  const rx = await receiver((sentAt) => {
+    latencies.push(now() - sentAt);
+    if (latencies.length === TOTAL) { deliveredAt = now(); done(); }
+  });
+  const port = 28000 + index;
+  const extra = index === 2
+    ? `outputs:\n${[1, 2, 3].map((i) => `  - { name: filtered${i}, type: webhook, address: "${rx.url}", minimumpriority: emergency }`).join('\n')}\n`
+    : '';
+  const dir = mkdtempSync(join(tmpdir(), 'prg-bench-'));
+  const cfg = join(dir, 'config.yaml');
+  writeFileSync(cfg, `listenaddress: 127.0.0.1\nlistenport: ${port}\nloglevel: warn\nwebhook:\n  address: "${rx.url}"\n  ${s.webhookYaml}\n${extra}`);
+  const child = spawn(process.execPath, ['bin/peregrine', 'route', '-c', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: CONCURRENCY, pipelining: 1 });
+  for (let i = 0; i < 100; i++) {
+    try { await pool.request({ path: '/healthz', method: 'GET' }).then((r) => r.body.dump()); break; } catch { await new Promise((r) => setTimeout(r, 100)); }
+  }
+  const cpuBefore = readCpu(child.pid!);
+  const start = now();
+  let next = 0;
+  async function worker() {
+    while (next < TOTAL) {
+      next++;
+      const body = JSON.stringify({
+        output: 'Warning Sensitive file opened for reading by non-trusted program', priority: 'Warning',
+        rule: 'Read sensitive file untrusted', time: new Date().toISOString(), source: 'syscall', hostname: 'bench',
+        tags: ['filesystem'], output_fields: { 'fd.name': '/etc/shadow', 'proc.name': 'cat', sent_at: now() },
+      });
+      const r = await pool.request({ path: '/', method: 'POST', body, headers: { 'content-type': 'application/json' } });
+      await r.body.dump();
+      if (r.statusCode !== 200) throw new Error(`router answered ${r.statusCode}`);
+    }
+  }
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const acceptedAt = now();
+  await Promise.race([allDelivered, new Promise((r) => setTimeout(r, 120000))]);
+  const cpu = readCpu(child.pid!) - cpuBefore;
+  const rss = peakRssMiB(child.pid!);
+  child.kill('SIGTERM');
+  await pool.close();
+  rx.close();
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
+  return {
+    scenario: s.name,
+    'accepted/s': Math.round(TOTAL / ((acceptedAt - start) / 1000)),
+    'delivered/s': Math.round(latencies.length / (((deliveredAt || now()) - start) / 1000)),
+    delivered: `${latencies.length}/${TOTAL}`,
+    'p50 ms': q(0.5).toFixed(2),
+    'p99 ms': q(0.99).toFixed(2),
+    'router CPU s': cpu.toFixed(2),
+    'peak RSS MiB': rss.toFixed(0),
+  };
+}
+
+function readCpu(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks of 10 ms
+}
+
+const rows = [];
+for (const [i, s] of scenarios.entries()) rows.push(await runScenario(s, i));
+console.log(`router benchmark: ${TOTAL} alerts, ${CONCURRENCY} client connections, node ${process.version}`);
+console.table(rows);
