@@ -1,0 +1,44 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { loadConfig } from '../../src/config/load.ts';
+import { ROOT, run, tool } from './tools.ts';
+
+describe('docker compose stack', () => {
+  test('docker-compose config validates', () => {
+    const r = run(tool('docker-compose'), ['-f', 'docker-compose.yml', 'config', '-q']);
+    assert.equal(r.status, 0, r.stderr);
+  });
+  test('services and mounts exist; the mounted config loads', () => {
+    const compose = parse(readFileSync(`${ROOT}docker-compose.yml`, 'utf8')) as { services: Record<string, { volumes?: string[]; ports?: string[] }> };
+    assert.deepEqual(Object.keys(compose.services).sort(), ['kafka', 'nats', 'receiver', 'router', 'sns']);
+    assert.deepEqual(compose.services.router!.ports, ['2801:2801']);
+    for (const v of Object.values(compose.services).flatMap((s) => s.volumes ?? [])) {
+      const host = v.split(':')[0]!;
+      assert.ok(existsSync(`${ROOT}${host}`), `compose mounts ${host}, which is missing`);
+    }
+    const config = loadConfig({ env: {}, file: `${ROOT}deploy/compose-config.yaml` });
+    assert.match((config.webhook as { address: string }).address, /receiver:8080/);
+  });
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = readFileSync(`${ROOT}Dockerfile`, 'utf8');
+  const ignored = readFileSync(`${ROOT}.dockerignore`, 'utf8').split('\n').map((l) => l.trim()).filter(Boolean);
+  test('multi-stage, non-root runtime, healthcheck, router by default', () => {
+    assert.equal((dockerfile.match(/^FROM /gm) ?? []).length, 2);
+    assert.match(dockerfile, /^USER node$/m);
+    assert.match(dockerfile, /^HEALTHCHECK .*\/healthz/m);
+    assert.match(dockerfile, /^CMD \["route"\]$/m);
+    assert.match(dockerfile, /^EXPOSE 2801$/m);
+  });
+  test('every COPY source from the build context exists and is not ignored', () => {
+    const sources = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1]!.split(/\s+/));
+    assert.ok(sources.length >= 5);
+    for (const src of sources) {
+      assert.ok(existsSync(`${ROOT}${src}`), `COPY ${src}: missing`);
+      assert.ok(!ignored.includes(src), `COPY ${src}: excluded by .dockerignore`);
+    }
+  });
+});
