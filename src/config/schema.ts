@@ -100,4 +100,5 @@ function mergeObjects(a: z.ZodType, b: z.ZodType): z.ZodType {
 }
 
 export const configSchema = buildConfigSchema();
-export type PeregrineConfig = z.output<typeof configSchema>;
+// Output blocks are assembled from the registry at run time, so they are typed loosely here.
+export type PeregrineConfig = z.output<typeof configSchema> & { readonly [outputBlock: string]: unknown };
