@@ -5,6 +5,7 @@ import { createRouter, type Router } from '../../src/router/router.ts';
 import { falcoAlert, postAlert } from '../support/alerts.ts';
 import { HttpReceiver } from '../support/http-receiver.ts';
 import { eventually } from '../support/eventually.ts';
+import { metricValue } from '../support/metrics.ts';
 
 /** Starts a router on a random loopback port with the given YAML. */
 async function startRouter(yaml: string): Promise<{ router: Router; url: string }> {
@@ -14,14 +15,6 @@ async function startRouter(yaml: string): Promise<{ router: Router; url: string 
   return { router, url: `http://127.0.0.1:${port}` };
 }
 
-function metricValue(text: string, name: string, labels: Record<string, string>): number {
-  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`)) continue;
-    if (want.every((w) => line.includes(w))) return Number(line.split(' ').at(-1));
-  }
-  return 0;
-}
 
 describe('HTTP input', () => {
   let r: { router: Router; url: string };

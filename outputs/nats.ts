@@ -1,0 +1,96 @@
+import { readFileSync } from 'node:fs';
+import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import { z } from 'zod';
+import type { FalcoAlert } from '../src/alert/alert.ts';
+import { DeliveryError, defineOutput } from '../src/router/output.ts';
+import { alertJson } from './webhook.ts';
+
+/** Falcosidekick's subject: `<priority>` lower-case, `<rule>` lower-case with runs of [^a-z0-9] as "_". */
+export function natsSubject(template: string, a: FalcoAlert): string {
+  const rule = a.rule.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '');
+  return template.replaceAll('<priority>', a.priority).replaceAll('<rule>', rule);
+}
+
+const schema = z.strictObject({
+  hostport: z.string().default('').meta({ description: 'NATS server URL(s), comma-separated (nats://host:4222); set it to enable the output.' }),
+  subjecttemplate: z.string().default('falco.<priority>.<rule>').meta({ description: 'Subject; <priority> and <rule> are replaced (normalised as Falcosidekick does).' }),
+  user: z.string().default(''),
+  password: z.string().default(''),
+  token: z.string().default(''),
+  credsfile: z.string().default('').meta({ description: 'NATS credentials file (JWT + nkey).' }),
+  tls: z.boolean().default(false).meta({ description: 'Require TLS.' }),
+  cacertfile: z.string().default('').meta({ description: 'PEM file of CAs for TLS.' }),
+  checkcert: z.boolean().default(true),
+  jetstream: z.boolean().default(false).meta({ description: 'Publish to JetStream and wait for the stream\'s ack (a stream must cover the subjects).' }),
+});
+
+export const natsOutput = defineOutput({
+  type: 'nats',
+  configPath: ['nats'],
+  schema,
+  isEnabled: (c) => c.hostport !== '',
+  delivery: { maxBatch: 100, concurrency: 1 },
+  create(c, ctx) {
+    const servers = c.hostport.split(',').map((s) => s.trim()).filter(Boolean);
+    for (const s of servers) if (!/^(nats|tls):\/\//.test(s)) throw new Error(`nats.hostport "${s}" must start with nats:// or tls://`);
+    let conn: Promise<NatsConnection> | undefined;
+    let js: JetStreamClient | undefined;
+    // One long-lived connection (Falcosidekick opens one per alert); made on first use so a server that is
+    // down at start is retried by the delivery layer instead of disabling the output.
+    const connection = (): Promise<NatsConnection> => {
+      conn ??= connect({
+        servers,
+        name: `peregrine-${ctx.name}`,
+        reconnect: true,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 500,
+        ...(c.user ? { user: c.user, pass: c.password } : {}),
+        ...(c.token ? { token: c.token } : {}),
+        ...(c.credsfile ? { authenticator: credsAuthenticator(readFileSync(c.credsfile)) } : {}),
+        ...(c.tls || c.cacertfile ? { tls: { ...(c.cacertfile ? { caFile: c.cacertfile } : {}), rejectUnauthorized: c.checkcert } } : {}),
+      }).then((nc) => {
+        nc.closed().then(() => { conn = undefined; js = undefined; });
+        ctx.log.info({ server: nc.getServer() }, 'connected to NATS');
+        return nc;
+      }, (err: unknown) => {
+        conn = undefined;
+        throw err;
+      });
+      return conn;
+    };
+    return {
+      async send(alerts, signal) {
+        let nc: NatsConnection;
+        try {
+          nc = await connection();
+        } catch (err) {
+          throw new DeliveryError(`nats: cannot connect to ${servers.join(',')}: ${(err as Error).message}`, { retryable: true, cause: err });
+        }
+        const aborted = new Promise<never>((_, reject) => {
+          if (signal.aborted) reject(signal.reason);
+          signal.addEventListener('abort', () => reject(new DeliveryError('nats: send timed out', { retryable: true })), { once: true });
+        });
+        aborted.catch(() => {});
+        try {
+          if (c.jetstream) {
+            js ??= jetstream(nc);
+            const client = js;
+            await Promise.race([Promise.all(alerts.map((a) => client.publish(natsSubject(c.subjecttemplate, a), alertJson(a)))), aborted]);
+          } else {
+            for (const a of alerts) nc.publish(natsSubject(c.subjecttemplate, a), alertJson(a));
+            // flush() returns once the server has processed everything sent before it.
+            await Promise.race([nc.flush(), aborted]);
+          }
+        } catch (err) {
+          if (err instanceof DeliveryError) throw err;
+          throw new DeliveryError(`nats: ${(err as Error).message}`, { retryable: true, cause: err });
+        }
+      },
+      async close() {
+        const nc = await conn?.catch(() => undefined);
+        await nc?.drain().catch(() => {});
+      },
+    };
+  },
+});
