@@ -42,19 +42,29 @@ export function outputBlockSchema(def: OutputDefinition): AnyObject {
   return z.strictObject({ ...own.shape, ...filterKeys }) as unknown as AnyObject;
 }
 
+/** Parent keys become optional in a named instance's block (the parent's values fill them in). */
+function optionalParentKeys(def: OutputDefinition): Record<string, z.ZodType> {
+  const out: Record<string, z.ZodType> = {};
+  for (const [k, v] of Object.entries(def.parentKeys ?? {})) out[k] = (v as z.ZodType).optional();
+  return out;
+}
+
 function namedInstanceSchema(defs: readonly OutputDefinition[]) {
   return z.discriminatedUnion('type', defs.map((d) =>
     z.strictObject({
       name: z.string().regex(/^[a-zA-Z0-9_.-]+$/, 'use letters, digits, "-", "_" or "."').meta({ description: 'Instance name (metrics label, logs).' }),
       type: z.literal(d.type),
       ...outputBlockSchema(d).shape,
+      ...optionalParentKeys(d),
     })) as unknown as [AnyObject, ...AnyObject[]]);
 }
 
-/** Nests a schema under a key path: ["aws","sns"] -> { aws: { sns: schema } }. */
-function nestAt(path: readonly string[], schema: z.ZodType): Record<string, z.ZodType> {
+/** Nests a schema under a key path: ["aws","sns"] -> { aws: { sns: schema, ...parentKeys } }. */
+function nestAt(path: readonly string[], schema: z.ZodType, parentKeys: z.ZodRawShape = {}): Record<string, z.ZodType> {
   let s: z.ZodType = schema.prefault({});
-  for (let i = path.length - 1; i > 0; i--) s = z.looseObject({ [path[i]!]: s }).prefault({});
+  for (let i = path.length - 1; i > 0; i--) {
+    s = z.looseObject({ [path[i]!]: s, ...(i === path.length - 1 ? parentKeys : {}) }).prefault({});
+  }
   return { [path[0]!]: s };
 }
 
@@ -62,7 +72,7 @@ export function buildConfigSchema(defs: readonly OutputDefinition[] = outputRegi
   const legacy: Record<string, z.ZodType> = {};
   for (const d of defs) {
     // Outputs that share a parent (aws.sns, aws.sqs …) are merged into one parent object.
-    const nested = nestAt(d.configPath, outputBlockSchema(d));
+    const nested = nestAt(d.configPath, outputBlockSchema(d), d.parentKeys);
     for (const [k, v] of Object.entries(nested)) {
       const prev = legacy[k];
       legacy[k] = prev ? mergeObjects(prev, v) : v;

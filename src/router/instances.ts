@@ -88,9 +88,10 @@ function getPath(obj: unknown, path: readonly string[]): unknown {
 
 /** Adds the keys an output shares with its siblings (aws.region for aws.sns). */
 function withInherited(config: PeregrineConfig, def: OutputDefinition, block: Block): Block {
-  if (!def.inheritedKeys?.length) return block;
+  const keys = Object.keys(def.parentKeys ?? {});
+  if (keys.length === 0) return block;
   const parent = getPath(config, def.configPath.slice(0, -1)) as Record<string, unknown> | undefined;
   const extra: Record<string, unknown> = {};
-  for (const k of def.inheritedKeys) if (parent && parent[k] !== undefined && block[k] === undefined) extra[k] = parent[k];
+  for (const k of keys) if (parent && parent[k] !== undefined && block[k] === undefined) extra[k] = parent[k];
   return { ...block, ...extra };
 }

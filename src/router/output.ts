@@ -18,10 +18,11 @@ export interface OutputDefinition<S extends z.ZodType = z.ZodType> {
    */
   readonly configPath: readonly string[];
   /**
-   * Keys read from ancestors of configPath (Falcosidekick shares aws.region between AWS outputs).
-   * They are merged under their own name into the config this output receives.
+   * Keys that live on the parent of configPath, shared with sibling outputs (Falcosidekick's aws.region
+   * for aws.sns, aws.sqs …). They are validated there and merged into the config this output receives;
+   * a named instance may also set them in its own block.
    */
-  readonly inheritedKeys?: readonly string[];
+  readonly parentKeys?: z.ZodRawShape;
   /** This output's own keys, with defaults; validated at start, errors name the key path. */
   readonly schema: S;
   /** Falcosidekick's enabling rule for the legacy top-level block (e.g. webhookurl non-empty). */

@@ -1,0 +1,81 @@
+import { PublishCommand, SNSClient, type MessageAttributeValue } from '@aws-sdk/client-sns';
+import { z } from 'zod';
+import type { FalcoAlert } from '../src/alert/alert.ts';
+import { priorityTitle } from '../src/alert/priority.ts';
+import { DeliveryError, defineOutput } from '../src/router/output.ts';
+import { alertJson } from './webhook.ts';
+
+/** SNS refuses more than 10 message attributes (and SQS raw delivery drops such messages). */
+export const SNS_MAX_ATTRIBUTES = 10;
+
+/**
+ * priority, rule, source, tags and hostname first, then output fields in key order until the limit.
+ * Field names are made valid attribute names (letters, digits, "-", "_", "." only).
+ */
+export function snsAttributes(a: FalcoAlert): Record<string, MessageAttributeValue> {
+  const attrs: Record<string, MessageAttributeValue> = {
+    priority: { DataType: 'String', StringValue: priorityTitle(a.priority) },
+    rule: { DataType: 'String', StringValue: a.rule },
+    source: { DataType: 'String', StringValue: a.source },
+  };
+  if (a.tags.length > 0) attrs.tags = { DataType: 'String', StringValue: a.tags.join(',') };
+  if (a.hostname) attrs.hostname = { DataType: 'String', StringValue: a.hostname };
+  for (const key of Object.keys(a.output_fields).sort()) {
+    if (Object.keys(attrs).length >= SNS_MAX_ATTRIBUTES) break;
+    const v = a.output_fields[key];
+    const name = key.replace(/\[/g, '.').replace(/[^A-Za-z0-9_.-]/g, '').replace(/^\.+|\.+$/g, '');
+    if (!name || name in attrs || v === null || v === undefined || v === '') continue;
+    attrs[name] = typeof v === 'number'
+      ? { DataType: 'Number', StringValue: String(v) }
+      : { DataType: 'String', StringValue: String(v) };
+  }
+  return attrs;
+}
+
+export const snsOutput = defineOutput({
+  type: 'awssns',
+  configPath: ['aws', 'sns'],
+  parentKeys: {
+    region: z.string().default('').meta({ description: 'AWS region (else the SDK\'s default chain: AWS_REGION …).' }),
+    endpoint: z.string().default('').meta({ description: 'Endpoint override: an emulator, a VPC endpoint.' }),
+    accesskeyid: z.string().default('').meta({ description: 'Static credentials (else the SDK\'s default chain: env, profile, IRSA, IMDS).' }),
+    secretaccesskey: z.string().default(''),
+  },
+  schema: z.strictObject({
+    topicarn: z.string().default('').meta({ description: 'Topic ARN; set it to enable the output.' }),
+    rawjson: z.boolean().default(false).meta({ description: 'Message = the alert as JSON (else the output line); attributes in both cases.' }),
+  }),
+  isEnabled: (c) => c.topicarn !== '',
+  delivery: { concurrency: 4 },
+  create(c) {
+    const k = c as typeof c & { region?: string; endpoint?: string; accesskeyid?: string; secretaccesskey?: string };
+    if (!/^arn:aws[a-z-]*:sns:/.test(c.topicarn)) throw new Error(`aws.sns.topicarn "${c.topicarn}" is not an SNS topic ARN`);
+    const client = new SNSClient({
+      ...(k.region ? { region: k.region } : {}),
+      ...(k.endpoint ? { endpoint: k.endpoint } : {}),
+      ...(k.accesskeyid ? { credentials: { accessKeyId: k.accesskeyid, secretAccessKey: k.secretaccesskey ?? '' } } : {}),
+      // Retries are the router's (one policy, counted in metrics), not the SDK's.
+      maxAttempts: 1,
+    });
+    return {
+      async send(alerts, signal) {
+        for (const a of alerts) {
+          try {
+            await client.send(new PublishCommand({
+              TopicArn: c.topicarn,
+              Message: c.rawjson ? alertJson(a) : a.output || a.rule,
+              Subject: `${priorityTitle(a.priority)}: ${a.rule}`.replace(/[^\x20-\x7e]/g, '').slice(0, 99),
+              MessageAttributes: snsAttributes(a),
+            }), { abortSignal: signal });
+          } catch (err) {
+            const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
+            const status = e.$metadata?.httpStatusCode;
+            const retryable = status === undefined || status >= 500 || status === 429 || e.$retryable !== undefined || e.name === 'ThrottlingException';
+            throw new DeliveryError(`sns: ${e.name ?? 'error'}: ${e.message ?? String(err)}`, { retryable, ...(status ? { status } : {}), cause: err });
+          }
+        }
+      },
+      async close() { client.destroy(); },
+    };
+  },
+});
