@@ -3,6 +3,7 @@ import { slackOutput } from './slack.ts';
 import { webhookOutput } from './webhook.ts';
 import { natsOutput } from './nats.ts';
 import { snsOutput } from './sns.ts';
+import { kafkaOutput } from './kafka.ts';
 
 /** Every output type Peregrine can deliver to. Adding one = a module in outputs/ + one line here. */
 export const outputRegistry: readonly OutputDefinition[] = [
@@ -10,4 +11,5 @@ export const outputRegistry: readonly OutputDefinition[] = [
   webhookOutput,
   natsOutput,
   snsOutput,
+  kafkaOutput,
 ] as OutputDefinition[];

@@ -1,0 +1,92 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Kafka, logLevel, type Consumer, type EachMessagePayload } from 'kafkajs';
+import { loadConfig } from '../../src/config/load.ts';
+import { createRouter, type Router } from '../../src/router/router.ts';
+import { falcoAlert, postAlert } from '../support/alerts.ts';
+import { eventually } from '../support/eventually.ts';
+import { metricValue } from '../support/metrics.ts';
+import { KafkaBroker } from '../services/kafka.ts';
+
+interface Got { key: string | null; value: Record<string, unknown>; headers: Record<string, string> }
+
+// One broker for the file: a JVM start costs seconds.
+describe('Kafka output against a real broker (KRaft, single node)', () => {
+  let broker: KafkaBroker;
+  let kafka: Kafka;
+  before(async () => {
+    broker = await KafkaBroker.start();
+    kafka = new Kafka({ brokers: [broker.bootstrap], clientId: 'test', logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'falco' }, { topic: 'falco-fault' }], waitForLeaders: true });
+    await admin.disconnect();
+  });
+  after(async () => { await broker?.stop(); });
+
+  async function consume(topic: string, got: Got[]): Promise<Consumer> {
+    const consumer = kafka.consumer({ groupId: `g-${topic}-${Date.now()}` });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }: EachMessagePayload) => {
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
+        got.push({ key: message.key?.toString() ?? null, value: JSON.parse(message.value!.toString()), headers });
+      },
+    });
+    return consumer;
+  }
+
+  async function startRouter(kafkaYaml: string): Promise<{ router: Router; url: string }> {
+    const router = await createRouter(loadConfig({ env: {}, yamlText: `listenaddress: 127.0.0.1\nlistenport: 0\nkafka:\n${kafkaYaml}` }));
+    const { port } = await router.listen();
+    return { router, url: `http://127.0.0.1:${port}` };
+  }
+
+  test('alerts through the router are consumed with key, headers and the alert JSON', async () => {
+    const got: Got[] = [];
+    const consumer = await consume('falco', got);
+    const r = await startRouter(`  hostport: ${broker.bootstrap}\n  topic: falco\n  minimumpriority: notice\n`);
+    try {
+      await postAlert(r.url, falcoAlert({ priority: 'Critical', rule: 'Terminal shell in container' }));
+      await postAlert(r.url, falcoAlert({ priority: 'Debug', rule: 'filtered' }));
+      await postAlert(r.url, falcoAlert());
+      await eventually(() => assert.equal(got.length, 2), 30000);
+      const shell = got.find((g) => g.key === 'Terminal shell in container')!;
+      assert.ok(shell, 'message keyed by rule');
+      assert.deepEqual(shell.headers, { priority: 'Critical', rule: 'Terminal shell in container', source: 'syscall' });
+      assert.equal(shell.value.priority, 'Critical');
+      assert.equal((shell.value.output_fields as Record<string, unknown>)['fd.name'], '/etc/shadow');
+      assert.ok(!got.some((g) => g.key === 'filtered'));
+    } finally {
+      await consumer.disconnect();
+      await r.router.close({ drainMs: 2000 });
+    }
+  });
+
+  test('alerts sent while the broker is down are retried and delivered after it restarts', async () => {
+    const r = await startRouter(`  hostport: ${broker.bootstrap}\n  topic: falco-fault\n  delivery: { initialbackoffms: 200, maxbackoffms: 1000, maxretries: 200, timeoutms: 5000 }\n`);
+    const got: Got[] = [];
+    let consumer: Consumer | undefined;
+    try {
+      await postAlert(r.url, falcoAlert({ output_fields: { n: 0 } }));
+      await eventually(async () => assert.equal(metricValue(await r.router.metricsText(), 'peregrine_output_alerts_total', { output: 'kafka', result: 'sent' }), 1), 30000);
+
+      await broker.stop();
+      for (let n = 1; n <= 5; n++) assert.equal((await postAlert(r.url, falcoAlert({ output_fields: { n } }))).status, 200);
+      await eventually(async () => assert.ok(metricValue(await r.router.metricsText(), 'peregrine_output_retries_total', { output: 'kafka' }) >= 1), 20000);
+      await broker.start();
+
+      consumer = await consume('falco-fault', got);
+      await eventually(() => assert.equal(new Set(got.map((g) => (g.value.output_fields as { n: number }).n)).size, 6), 60000);
+      const m = await r.router.metricsText();
+      assert.equal(metricValue(m, 'peregrine_output_alerts_total', { output: 'kafka', result: 'sent' }), 6);
+      assert.equal(metricValue(m, 'peregrine_output_alerts_total', { output: 'kafka', result: 'dropped' }), 0);
+      assert.equal(metricValue(m, 'peregrine_output_alerts_total', { output: 'kafka', result: 'failed' }), 0);
+    } finally {
+      await consumer?.disconnect();
+      await r.router.close({ drainMs: 2000 });
+    }
+  });
+});
