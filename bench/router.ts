@@ -1,4 +1,5 @@
-// Router throughput benchmark: `node bench/router.ts [alerts] [concurrency]`.
+// Router throughput benchmark: `node bench/router.ts [alerts] [concurrency] [--brokers]`.
+// --brokers adds NATS and Kafka scenarios against real servers (started here, as in the tests).
 // Starts `peregrine route` as its own process (so its RSS is its own), a loopback webhook receiver here,
 // posts alerts over keep-alive connections, and reports accepted/s, delivered/s, ingest-to-delivery
 // latency (p50/p99) and the router's peak RSS. Scenarios run one after the other in the same run.
@@ -9,17 +10,62 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
+import { connect as natsConnect } from '@nats-io/transport-node';
+import { Kafka, logLevel } from 'kafkajs';
+import { NatsServer } from '../test/services/nats.ts';
+import { KafkaBroker } from '../test/services/kafka.ts';
 
-const TOTAL = Number(process.argv[2] ?? 20000);
-const CONCURRENCY = Number(process.argv[3] ?? 32);
+const numeric = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const TOTAL = Number(numeric[0] ?? 20000);
+const CONCURRENCY = Number(numeric[1] ?? 32);
 const now = () => performance.timeOrigin + performance.now();
 
-interface Scenario { name: string; webhookYaml: string; ratePerSecond?: number }
+/** Where the router delivers in a scenario, and how the bench reads each alert back. */
+interface Sink { yaml: string; close: () => Promise<void> | void }
+type SinkFactory = (onAlert: (sentAt: number) => void) => Promise<Sink>;
+interface Scenario { name: string; sink: SinkFactory; ratePerSecond?: number; filteredOutputs?: boolean }
+
+const webhookSink = (extra: string): SinkFactory => async (onAlert) => {
+  const rx = await receiver(onAlert);
+  return { yaml: `webhook:\n  address: "${rx.url}"\n  ${extra}\n`, close: rx.close };
+};
+
+const nats = process.argv.includes('--brokers') ? await NatsServer.start() : undefined;
+const kafka = process.argv.includes('--brokers') ? await KafkaBroker.start() : undefined;
+
+const natsSink: SinkFactory = async (onAlert) => {
+  const nc = await natsConnect({ servers: nats!.url });
+  nc.subscribe('falco.>', { callback: (_e, m) => { onAlert((m.json() as { output_fields: { sent_at: number } }).output_fields.sent_at); } });
+  await nc.flush();
+  return { yaml: `nats:\n  hostport: ${nats!.url}\n`, close: () => nc.close() };
+};
+
+let kafkaTopicSeq = 0;
+const kafkaSink: SinkFactory = async (onAlert) => {
+  const topic = `bench-${kafkaTopicSeq++}`;
+  const client = new Kafka({ brokers: [kafka!.bootstrap], logLevel: logLevel.NOTHING });
+  const admin = client.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+  await admin.disconnect();
+  const consumer = client.consumer({ groupId: `bench-${topic}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({ eachMessage: async ({ message }) => { onAlert((JSON.parse(message.value!.toString()) as { output_fields: { sent_at: number } }).output_fields.sent_at); } });
+  return { yaml: `kafka:\n  hostport: ${kafka!.bootstrap}\n  topic: ${topic}\n`, close: () => consumer.disconnect() };
+};
+
 const scenarios: Scenario[] = [
-  { name: 'paced 1000 alerts/s, webhook 8 in flight', webhookYaml: 'maxconcurrentrequests: 8', ratePerSecond: 1000 },
-  { name: 'webhook, 1 request in flight (Falcosidekick default)', webhookYaml: '' },
-  { name: 'webhook, 8 in flight', webhookYaml: 'maxconcurrentrequests: 8' },
-  { name: 'webhook, 8 in flight + 3 filtered outputs', webhookYaml: 'maxconcurrentrequests: 8' },
+  { name: 'paced 1000/s -> webhook (8 in flight)', sink: webhookSink('maxconcurrentrequests: 8'), ratePerSecond: 1000 },
+  { name: 'webhook, 1 in flight (Falcosidekick default)', sink: webhookSink('') },
+  { name: 'webhook, 8 in flight', sink: webhookSink('maxconcurrentrequests: 8') },
+  { name: 'webhook, 8 in flight + 3 filtered outputs', sink: webhookSink('maxconcurrentrequests: 8'), filteredOutputs: true },
+  ...(nats && kafka ? [
+    { name: 'paced 1000/s -> NATS', sink: natsSink, ratePerSecond: 1000 },
+    { name: 'NATS (batches of 100)', sink: natsSink },
+    { name: 'paced 1000/s -> Kafka (acks=all)', sink: kafkaSink, ratePerSecond: 1000 },
+    { name: 'Kafka (acks=all, batches of 100)', sink: kafkaSink },
+  ] : []),
 ];
 
 async function receiver(onAlert: (sentAt: number) => void): Promise<{ url: string; close: () => void }> {
@@ -47,18 +93,18 @@ async function runScenario(s: Scenario, index: number) {
   let done!: () => void;
   const allDelivered = new Promise<void>((r) => { done = r; });
   let lastDelivery = 0;
-  const rx = await receiver((sentAt) => {
+  const sink = await s.sink((sentAt) => {
     lastDelivery = now();
     latencies.push(now() - sentAt);
     if (latencies.length === TOTAL) { deliveredAt = now(); done(); }
   });
   const port = 28000 + index;
-  const extra = s.name.includes('filtered')
-    ? `outputs:\n${[1, 2, 3].map((i) => `  - { name: filtered${i}, type: webhook, address: "${rx.url}", minimumpriority: emergency }`).join('\n')}\n`
+  const extra = s.filteredOutputs
+    ? `outputs:\n${[1, 2, 3].map((i) => `  - { name: filtered${i}, type: webhook, address: "http://127.0.0.1:9/", minimumpriority: emergency }`).join('\n')}\n`
     : '';
   const dir = mkdtempSync(join(tmpdir(), 'prg-bench-'));
   const cfg = join(dir, 'config.yaml');
-  writeFileSync(cfg, `listenaddress: 127.0.0.1\nlistenport: ${port}\nloglevel: warn\nwebhook:\n  address: "${rx.url}"\n  ${s.webhookYaml}\n${extra}`);
+  writeFileSync(cfg, `listenaddress: 127.0.0.1\nlistenport: ${port}\nloglevel: warn\n${sink.yaml}${extra}`);
   const child = spawn(process.execPath, ['bin/peregrine', 'route', '-c', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: CONCURRENCY, pipelining: 1 });
   for (let i = 0; i < 100; i++) {
@@ -98,7 +144,7 @@ async function runScenario(s: Scenario, index: number) {
   const rss = peakRssMiB(child.pid!);
   child.kill('SIGTERM');
   await pool.close();
-  rx.close();
+  await sink.close();
   latencies.sort((a, b) => a - b);
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
   return {
@@ -132,3 +178,5 @@ for (const [i, s] of scenarios.entries()) rows.push(await runScenario(s, i));
 console.log('Overloaded scenarios post as fast as the clients can: the queue (delivery.queuesize, 10000) fills and the rest is counted as dropped.');
 console.log(`router benchmark: ${TOTAL} alerts, ${CONCURRENCY} client connections, node ${process.version}`);
 console.table(rows);
+await nats?.stop();
+await kafka?.stop();
