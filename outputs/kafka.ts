@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { FalcoAlert } from '../src/alert/alert.ts';
 import { priorityTitle } from '../src/alert/priority.ts';
 import type { Logger } from '../src/log.ts';
-import { DeliveryError, defineOutput } from '../src/router/output.ts';
+import { DeliveryError, defineOutput, untilAborted } from '../src/router/output.ts';
 import { alertJson } from './webhook.ts';
 
 const schema = z.strictObject({
@@ -97,12 +97,8 @@ export const kafkaOutput = defineOutput({
     const publisher = kafkajsPublisher(c, ctx.log);
     return {
       async send(alerts, signal) {
-        const timeout = new Promise<never>((_, reject) => {
-          signal.addEventListener('abort', () => reject(new DeliveryError('kafka: send timed out', { retryable: true })), { once: true });
-        });
-        timeout.catch(() => {});
         try {
-          await Promise.race([publisher.publish(alerts.map((a) => kafkaMessage(a, c.key))), timeout]);
+          await untilAborted(publisher.publish(alerts.map((a) => kafkaMessage(a, c.key))), signal, 'kafka');
         } catch (err) {
           if (err instanceof DeliveryError) throw err;
           const e = err as { name?: string; message?: string; retriable?: boolean; type?: string };

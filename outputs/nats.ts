@@ -3,7 +3,7 @@ import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/trans
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { z } from 'zod';
 import type { FalcoAlert } from '../src/alert/alert.ts';
-import { DeliveryError, defineOutput } from '../src/router/output.ts';
+import { DeliveryError, defineOutput, untilAborted } from '../src/router/output.ts';
 import { alertJson } from './webhook.ts';
 
 /** Falcosidekick's subject: `<priority>` lower-case, `<rule>` lower-case with runs of [^a-z0-9] as "_". */
@@ -67,20 +67,15 @@ export const natsOutput = defineOutput({
         } catch (err) {
           throw new DeliveryError(`nats: cannot connect to ${servers.join(',')}: ${(err as Error).message}`, { retryable: true, cause: err });
         }
-        const aborted = new Promise<never>((_, reject) => {
-          if (signal.aborted) reject(signal.reason);
-          signal.addEventListener('abort', () => reject(new DeliveryError('nats: send timed out', { retryable: true })), { once: true });
-        });
-        aborted.catch(() => {});
         try {
           if (c.jetstream) {
             js ??= jetstream(nc);
             const client = js;
-            await Promise.race([Promise.all(alerts.map((a) => client.publish(natsSubject(c.subjecttemplate, a), alertJson(a)))), aborted]);
+            await untilAborted(Promise.all(alerts.map((a) => client.publish(natsSubject(c.subjecttemplate, a), alertJson(a)))), signal, 'nats');
           } else {
             for (const a of alerts) nc.publish(natsSubject(c.subjecttemplate, a), alertJson(a));
             // flush() returns once the server has processed everything sent before it.
-            await Promise.race([nc.flush(), aborted]);
+            await untilAborted(nc.flush(), signal, 'nats');
           }
         } catch (err) {
           if (err instanceof DeliveryError) throw err;

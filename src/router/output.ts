@@ -80,3 +80,16 @@ export class DeliveryError extends Error {
 export function defineOutput<S extends z.ZodType>(def: OutputDefinition<S>): OutputDefinition<S> {
   return def;
 }
+
+/**
+ * Races a client call that takes no AbortSignal against the delivery layer's signal, so a send
+ * that hangs (a broker that never answers) still ends at its timeout as a retryable failure.
+ */
+export function untilAborted<T>(work: Promise<T>, signal: AbortSignal, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new DeliveryError(`${what}: send timed out or was cancelled`, { retryable: true }));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}

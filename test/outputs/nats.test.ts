@@ -2,20 +2,14 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { loadConfig } from '../../src/config/load.ts';
-import { createRouter, type Router } from '../../src/router/router.ts';
 import { natsSubject } from '../../outputs/nats.ts';
 import { parseAlert } from '../../src/router/input.ts';
 import { falcoAlert, postAlert } from '../support/alerts.ts';
 import { eventually } from '../support/eventually.ts';
 import { metricValue } from '../support/metrics.ts';
 import { NatsServer } from '../services/nats.ts';
+import { startRouter } from '../support/router.ts';
 
-async function startRouter(yaml: string): Promise<{ router: Router; url: string }> {
-  const router = await createRouter(loadConfig({ env: {}, yamlText: `listenaddress: 127.0.0.1\nlistenport: 0\n${yaml}` }));
-  const { port } = await router.listen();
-  return { router, url: `http://127.0.0.1:${port}` };
-}
 
 test('subject normalisation as Falcosidekick does it', () => {
   const r = parseAlert(falcoAlert({ rule: 'Terminal shell in container (v2)!', priority: 'Critical' }));

@@ -2,20 +2,14 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { slackMessage, slackOutput, type SlackConfig } from '../../outputs/slack.ts';
 import { compileTemplate } from '../../src/router/template.ts';
-import { parseAlert } from '../../src/router/input.ts';
-import type { FalcoAlert } from '../../src/alert/alert.ts';
-import { falcoAlert } from '../support/alerts.ts';
+import { parsedAlert } from '../support/alerts.ts';
 import { HttpReceiver } from '../support/http-receiver.ts';
 import { DeliveryError } from '../../src/router/output.ts';
 import { silentLogger } from '../../src/log.ts';
 
 const cfg: SlackConfig = slackOutput.schema.parse({ webhookurl: 'http://127.0.0.1/x' });
 
-function alert(over: Record<string, unknown> = {}): FalcoAlert {
-  const r = parseAlert(falcoAlert(over));
-  assert.ok(r.ok);
-  return r.alert;
-}
+const alert = parsedAlert;
 
 describe('Slack message layout', () => {
   test('attachments: colour per priority, fields, footer', () => {

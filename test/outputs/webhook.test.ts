@@ -2,17 +2,12 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { webhookOutput } from '../../outputs/webhook.ts';
 import { parseRetryAfter } from '../../outputs/http.ts';
-import { parseAlert } from '../../src/router/input.ts';
 import { DeliveryError } from '../../src/router/output.ts';
 import { silentLogger } from '../../src/log.ts';
-import { falcoAlert } from '../support/alerts.ts';
+import { parsedAlert } from '../support/alerts.ts';
 import { HttpReceiver } from '../support/http-receiver.ts';
 
-function alert() {
-  const r = parseAlert(falcoAlert());
-  assert.ok(r.ok);
-  return r.alert;
-}
+const alert = () => parsedAlert();
 
 describe('webhook output', () => {
   test('PUT with custom headers and the alert as Falcosidekick sends it', async () => {

@@ -2,16 +2,10 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createEnricher } from '../../src/router/enrich.ts';
 import { matchesFilter, type AlertFilter } from '../../src/router/filter.ts';
-import { parseAlert } from '../../src/router/input.ts';
 import { compileTemplate } from '../../src/router/template.ts';
-import type { FalcoAlert } from '../../src/alert/alert.ts';
-import { falcoAlert } from '../support/alerts.ts';
+import { parsedAlert } from '../support/alerts.ts';
 
-function alert(over: Record<string, unknown> = {}): FalcoAlert {
-  const r = parseAlert(falcoAlert(over));
-  assert.ok(r.ok);
-  return r.alert;
-}
+const alert = parsedAlert;
 
 describe('templates (Go text/template subset)', () => {
   test('fields, index, or, and missing values', () => {

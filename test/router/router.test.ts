@@ -1,19 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadConfig } from '../../src/config/load.ts';
-import { createRouter, type Router } from '../../src/router/router.ts';
+import type { Router } from '../../src/router/router.ts';
 import { falcoAlert, postAlert } from '../support/alerts.ts';
 import { HttpReceiver } from '../support/http-receiver.ts';
+import { startRouter } from '../support/router.ts';
 import { eventually } from '../support/eventually.ts';
 import { metricValue } from '../support/metrics.ts';
 
-/** Starts a router on a random loopback port with the given YAML. */
-async function startRouter(yaml: string): Promise<{ router: Router; url: string }> {
-  const config = loadConfig({ env: {}, yamlText: `listenaddress: 127.0.0.1\nlistenport: 0\n${yaml}` });
-  const router = await createRouter(config);
-  const { port } = await router.listen();
-  return { router, url: `http://127.0.0.1:${port}` };
-}
 
 
 describe('HTTP input', () => {

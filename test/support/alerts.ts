@@ -1,3 +1,6 @@
+import type { FalcoAlert } from '../../src/alert/alert.ts';
+import { parseAlert } from '../../src/router/input.ts';
+
 /** A Falco JSON alert as Falco's http_output sends it; override any key. */
 export function falcoAlert(over: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -19,4 +22,11 @@ export async function postAlert(baseUrl: string, body: unknown, headers: Record<
     headers: { 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
+}
+
+/** The same alert after the router's input validation (uuid assigned, priority parsed). */
+export function parsedAlert(over: Record<string, unknown> = {}): FalcoAlert {
+  const r = parseAlert(falcoAlert(over));
+  if (!r.ok) throw new Error(`test alert rejected: ${r.error}`);
+  return r.alert;
 }
