@@ -9,8 +9,9 @@ RUN apt-get update \
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY native ./native
-RUN if [ -f native/binding.gyp ]; then npm run build:native; fi
+COPY . .
+# The eBPF addon is built when the tree has one; the directory exists either way for the runtime stage.
+RUN mkdir -p native && if [ -f native/binding.gyp ]; then npm run build:native; fi
 RUN npm prune --omit=dev
 
 # --- runtime: Node 24 runs the TypeScript directly (type stripping), no compile step
