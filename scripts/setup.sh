@@ -54,7 +54,7 @@ if [ -f native/binding.gyp ]; then
 fi
 
 if [ "$WITH_TEST" -eq 1 ]; then
-  apt_install nats-server docker-compose iproute2 procps
+  apt_install nats-server docker-compose iproute2 procps openssl
   command -v java >/dev/null || apt_install openjdk-17-jre-headless
   command -v mvn >/dev/null || apt_install maven
   command -v go >/dev/null || [ -x /usr/local/go/bin/go ] || { echo "setup.sh: Go >= 1.24 is needed to build helm (Debian's golang-go is too old)" >&2; exit 1; }

@@ -1,0 +1,53 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { Agent, request } from 'undici';
+import { webhookOutput } from '../../outputs/webhook.ts';
+import { DeliveryError } from '../../src/router/output.ts';
+import { silentLogger } from '../../src/log.ts';
+import { falcoAlert, parsedAlert } from '../support/alerts.ts';
+import { startRouter } from '../support/router.ts';
+import { selfSignedCert } from '../support/tls.ts';
+
+test('the HTTP input serves HTTPS with tlsserver.deploy', async () => {
+  const tls = selfSignedCert();
+  const r = await startRouter(`tlsserver: { deploy: true, certfile: ${tls.certFile}, keyfile: ${tls.keyFile} }\n`);
+  const agent = new Agent({ connect: { ca: tls.cert } });
+  try {
+    const url = r.url.replace('http:', 'https:');
+    const res = await request(`${url}/`, { method: 'POST', body: JSON.stringify(falcoAlert()), dispatcher: agent });
+    assert.equal(res.statusCode, 200);
+    assert.match(((await res.body.json()) as { uuid: string }).uuid, /^[0-9a-f-]{36}$/);
+    // Plain HTTP to the TLS port is not served.
+    await assert.rejects(fetch(`${r.url}/healthz`));
+  } finally {
+    await agent.close();
+    await r.router.close({ drainMs: 0 });
+  }
+});
+
+test('webhook over TLS: an unknown CA is refused, cacertfile or checkcert: false are accepted', async () => {
+  const tls = selfSignedCert();
+  const bodies: string[] = [];
+  const server = createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
+    let b = '';
+    req.on('data', (c: Buffer) => { b += c; });
+    req.on('end', () => { bodies.push(b); res.end('ok'); });
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const address = `https://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  try {
+    const strict = await webhookOutput.create(webhookOutput.schema.parse({ address }), { name: 'w', log: silentLogger });
+    await assert.rejects(strict.send([parsedAlert()], AbortSignal.timeout(5000)), (e: unknown) => e instanceof DeliveryError);
+    const withCa = await webhookOutput.create(webhookOutput.schema.parse({ address, cacertfile: tls.certFile }), { name: 'w', log: silentLogger });
+    await withCa.send([parsedAlert()], AbortSignal.timeout(5000));
+    const unchecked = await webhookOutput.create(webhookOutput.schema.parse({ address, checkcert: false }), { name: 'w', log: silentLogger });
+    await unchecked.send([parsedAlert()], AbortSignal.timeout(5000));
+    assert.equal(bodies.length, 2);
+    await Promise.all([strict.close?.(), withCa.close?.(), unchecked.close?.()]);
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
+});
