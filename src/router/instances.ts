@@ -1,4 +1,3 @@
-import type { FalcoAlert } from '../alert/alert.ts';
 import type { PeregrineConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import type { AlertFilter } from './filter.ts';
@@ -79,8 +78,6 @@ export async function createInstances(config: PeregrineConfig, registry: readonl
   }
   return { instances, failed };
 }
-
-export type { FalcoAlert };
 
 function getPath(obj: unknown, path: readonly string[]): unknown {
   return path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), obj);
