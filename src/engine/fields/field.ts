@@ -32,6 +32,11 @@ export interface FieldDef<E> {
   isList?: boolean;
   arg?: FieldArgSpec;
   description: string;
+  /**
+   * Checks a right-hand-side constant at compile time; returns the error text when it is not acceptable
+   * (evt.type: "unknown event type X"). Absent: any value of the field's type is accepted.
+   */
+  validateValue?(value: string): string | undefined;
   extract(event: E, arg: string | undefined): FieldValue;
 }
 
