@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { OutputDefinition } from '../router/output.ts';
 import { outputRegistry } from '../../outputs/registry.ts';
 import { minimumPriority } from './priority-schema.ts';
+import { detectorSchema } from './detector-schema.ts';
 
 /**
  * The single source of truth for Peregrine's configuration: defaults, validation, the README's
@@ -95,6 +96,7 @@ export function buildConfigSchema(defs: readonly OutputDefinition[] = outputRegi
     templatedfields: z.record(z.string(), z.string()).default({}).meta({ description: 'Fields computed from output_fields with Go-template syntax ({{ index . "k8s.ns.name" }}, or).' }),
     bracketreplacer: z.string().default('').meta({ description: 'Replaces "[" in output field names (proc.aname[2] -> proc.aname_2 with "_").' }),
     drainms: z.int().min(0).default(10000).meta({ description: 'On shutdown, how long to keep delivering queued alerts.' }),
+    detector: detectorSchema.prefault({}).meta({ description: 'The detection core (`peregrine run`): rules, stdout alerts, Kubernetes audit input, capture.' }),
     ...legacy,
     outputs: z.array(namedInstanceSchema(defs)).default([]).meta({ description: 'Named output instances, each with its own filter (beyond Falcosidekick).' }),
   });
