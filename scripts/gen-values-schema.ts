@@ -56,6 +56,7 @@ export function valuesSchema(): Json {
         properties: {
           enabled: { type: 'boolean' },
           replicaCount: { type: 'integer', minimum: 0 },
+          k8sAudit: { type: 'boolean', description: 'Run `peregrine run` without capture so /k8s-audit is served; false: `peregrine route`.' },
           resources: obj, nodeSelector: obj, tolerations: { type: 'array' }, affinity: obj,
           podAnnotations: obj, podSecurityContext: obj, securityContext: obj,
           service: {

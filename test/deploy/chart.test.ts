@@ -19,21 +19,33 @@ describe('Helm chart', () => {
     assert.equal(r.status, 0, r.stdout + r.stderr);
   });
 
-  test('defaults: router Deployment + Service + config ConfigMap, no detector', () => {
+  test('defaults: router Deployment (k8s audit, no capture) + Service + config ConfigMap, detector DaemonSet', () => {
     const ms = render();
     const [dep] = byKind(ms, 'Deployment');
     assert.ok(dep);
     assert.equal(dep.spec.replicas, 2);
     const c = dep.spec.template.spec.containers[0];
-    assert.deepEqual(c.args, ['route', '-c', '/etc/peregrine/config.yaml']);
+    assert.deepEqual(c.args, ['run', '-c', '/etc/peregrine/config.yaml']);
+    assert.deepEqual(c.env, [{ name: 'DETECTOR_CAPTURE_ENABLED', value: 'false' }]);
     assert.equal(c.livenessProbe.httpGet.path, '/healthz');
     assert.equal(c.readinessProbe.httpGet.path, '/healthz');
     assert.equal(dep.spec.template.spec.securityContext.runAsNonRoot, true);
     assert.equal(dep.spec.template.metadata.annotations['prometheus.io/scrape'], 'true');
     const [svc] = byKind(ms, 'Service');
     assert.equal(svc!.spec.ports[0].port, 2801);
-    assert.deepEqual(byKind(ms, 'DaemonSet'), []);
+    const [ds] = byKind(ms, 'DaemonSet');
+    assert.ok(ds, 'the detector runs on every node by default');
+    const dc = ds.spec.template.spec.containers[0];
+    assert.deepEqual(dc.args, ['run', '-c', '/etc/peregrine/config.yaml']);
+    assert.deepEqual(dc.env, [{ name: 'DETECTOR_K8SAUDIT_ENABLED', value: 'false' }]);
+    assert.equal(dc.livenessProbe.httpGet.path, '/healthz');
     assert.deepEqual(byKind(ms, 'Secret'), []);
+  });
+
+  test('router.k8sAudit=false: the plain router, no detector when disabled', () => {
+    const ms = render(['--set', 'router.k8sAudit=false', '--set', 'detector.enabled=false']);
+    assert.deepEqual(byKind(ms, 'Deployment')[0]!.spec.template.spec.containers[0].args, ['route', '-c', '/etc/peregrine/config.yaml']);
+    assert.deepEqual(byKind(ms, 'DaemonSet'), []);
   });
 
   test('the rendered config is one the program accepts', () => {
