@@ -38,5 +38,5 @@ const ESCAPES: Record<string, string> = { '\b': '\\b', '\f': '\\f', '\n': '\\n',
 /** Prints a value the way as_string does: bare unless it holds a blank, `=`, a quote, a backslash or NUL. */
 export function escapeString(value: string): string {
   if (!NEEDS_QUOTES.test(value)) return value;
-  return `"${value.replace(/[\b\f\n\r\t\\"]/g, (c) => ESCAPES[c])}"`;
+  return `"${value.replace(/[\b\f\n\r\t\\"]/g, (c) => ESCAPES[c] ?? c)}"`;
 }

@@ -102,7 +102,7 @@ class Parser {
       this.lexBlank();
     }
     this.leave();
-    return children.length === 1 ? children[0] : { kind: kw, children, pos };
+    return children.length === 1 ? children[0]! : { kind: kw, children, pos };
   }
 
   private parseNot(): Expr {

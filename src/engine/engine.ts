@@ -1,0 +1,189 @@
+/**
+ * Loads Falco rules files into a RuleEngine: rules indexed by source and event type, evaluated in rule
+ * position order with `rule_matching: first` (stop at the first match) or `all`.
+ */
+import { readFileSync } from 'node:fs';
+import { atLeast, type Priority } from '../alert/priority.ts';
+import type { EngineEvent } from './event.ts';
+import type { FieldTable } from './fields/field.ts';
+import type { CompiledRule, OutputCompiler } from './rule.ts';
+import { Collector } from './loader/collector.ts';
+import { compileRules, type CompileResult } from './loader/compile-rules.ts';
+import { LoadError, type LoadDiagnostic } from './loader/diagnostics.ts';
+import { diagnosticAt, readRulesFile, type RawItem } from './loader/reader.ts';
+
+/** The engine version rules files compare `required_engine_version` against (Falco 0.44's engine). */
+export const ENGINE_VERSION = '0.62.0';
+
+export interface RuleSource {
+  /** File name as diagnostics show it. */
+  name: string;
+  /** The YAML text; read from `name` when absent. */
+  content?: string;
+}
+
+export interface LoadOptions {
+  tables: ReadonlyArray<FieldTable<any>>;
+  ruleMatching?: 'first' | 'all';
+  /** Rules less severe than this are not enabled (Falco's `priority`). */
+  minPriority?: Priority;
+  compileOutput?: OutputCompiler;
+}
+
+export interface LoadResult {
+  engine: RuleEngine;
+  errors: LoadDiagnostic[];
+  warnings: LoadDiagnostic[];
+}
+
+export interface RuleDescription {
+  rules: Array<{ info: { name: string; condition: string; output: string; description: string; priority: string; source: string; tags: string[]; enabled: boolean }; details: { condition_compiled: string; events: string[] | null } }>;
+  macros: Array<{ info: { name: string; condition: string }; details: { condition_compiled: string | undefined } }>;
+  lists: Array<{ info: { name: string; items: string[] }; details: { lists: string[]; items_compiled: string[] } }>;
+}
+
+export interface RuleEngine {
+  /** Enabled rules, in position order. */
+  readonly rules: readonly CompiledRule[];
+  counts(): { rules: number; macros: number; lists: number };
+  /** The event types the enabled rules of a source can match; undefined = every type. */
+  eventTypes(source: string): Set<string> | undefined;
+  /** The rules the event matches: at most one with rule_matching first. */
+  evaluate(event: EngineEvent): CompiledRule[];
+  describe(): RuleDescription;
+}
+
+export function loadRules(sources: RuleSource[], options: LoadOptions): LoadResult {
+  const collector = new Collector();
+  const errors: LoadDiagnostic[] = [];
+  const warnings: LoadDiagnostic[] = [];
+  for (const src of sources) {
+    let content = src.content;
+    if (content === undefined) {
+      try {
+        content = readFileSync(src.name, 'utf8');
+      } catch (err) {
+        errors.push({ file: src.name, line: 0, column: 0, code: 'LOAD_ERR_FILE_READ', message: `cannot read rules file: ${(err as Error).message}` });
+        continue;
+      }
+    }
+    let items: RawItem[];
+    try {
+      const read = readRulesFile(src.name, content);
+      items = read.items;
+      warnings.push(...read.warnings);
+    } catch (err) {
+      if (!(err instanceof LoadError)) throw err;
+      errors.push(err.diagnostic);
+      continue;
+    }
+    for (const item of items) {
+      try {
+        if (item.kind === 'required_engine_version') checkEngineVersion(item);
+        else collector.add(item);
+      } catch (err) {
+        if (!(err instanceof LoadError)) throw err;
+        errors.push(err.diagnostic); // this item is left out; the rest of the file still loads
+      }
+    }
+  }
+  warnings.push(...collector.warnings);
+  const tables = new Map(options.tables.map((t) => [t.source, t]));
+  const compiled = compileRules({ collector, tables, ...(options.compileOutput ? { compileOutput: options.compileOutput } : {}) });
+  errors.push(...compiled.errors);
+  warnings.push(...compiled.warnings);
+  const engine = new IndexedEngine(collector, compiled, options.ruleMatching ?? 'first', options.minPriority ?? 'debug');
+  return { engine, errors, warnings };
+}
+
+function checkEngineVersion(item: RawItem): void {
+  const raw = item.data.required_engine_version;
+  const fail = (message: string): never => {
+    throw new LoadError(diagnosticAt(item.file, item.keyAt('required_engine_version'), 'LOAD_ERR_VALIDATE', message, { type: 'required_engine_version', name: String(raw) }));
+  };
+  let required: string;
+  if (typeof raw === 'number' && Number.isInteger(raw)) required = `0.${raw}.0`;
+  else if (typeof raw === 'string' && /^\d+\.\d+\.\d+$/.test(raw.trim())) required = raw.trim();
+  else return fail(`Unable to parse engine version '${String(raw)}' as a semver string. Expected "x.y.z" semver format.`);
+  const [rMaj, rMin, rPatch] = required.split('.').map(Number) as [number, number, number];
+  const [eMaj, eMin, ePatch] = ENGINE_VERSION.split('.').map(Number) as [number, number, number];
+  const ok = rMaj === eMaj && (eMin > rMin || (eMin === rMin && ePatch >= rPatch));
+  if (!ok) fail(`Rules require engine version ${required}, but engine version is ${ENGINE_VERSION}`);
+}
+
+class IndexedEngine implements RuleEngine {
+  readonly rules: readonly CompiledRule[];
+  private readonly bySource = new Map<string, CompiledRule[]>();
+  private readonly byType = new Map<string, CompiledRule[]>();
+  private readonly first: boolean;
+  private readonly collector: Collector;
+  private readonly compiled: CompileResult;
+
+  constructor(collector: Collector, compiled: CompileResult, matching: 'first' | 'all', minPriority: Priority) {
+    this.collector = collector;
+    this.compiled = compiled;
+    this.first = matching === 'first';
+    this.rules = compiled.rules.filter((r) => r.enabled && atLeast(r.priority, minPriority));
+    for (const r of this.rules) {
+      const list = this.bySource.get(r.source) ?? [];
+      list.push(r);
+      this.bySource.set(r.source, list);
+    }
+  }
+
+  counts() {
+    return { rules: this.compiled.rules.length, macros: this.collector.macros.size, lists: this.collector.lists.size };
+  }
+
+  eventTypes(source: string): Set<string> | undefined {
+    const out = new Set<string>();
+    for (const r of this.bySource.get(source) ?? []) {
+      if (!r.eventTypes) return undefined;
+      for (const t of r.eventTypes) out.add(t);
+    }
+    return out;
+  }
+
+  evaluate(event: EngineEvent): CompiledRule[] {
+    const candidates = event.source === 'syscall' ? this.rulesForType(event.type) : this.bySource.get(event.source);
+    if (!candidates) return [];
+    let matched: CompiledRule[] | undefined;
+    for (const rule of candidates) {
+      if (!rule.matches(event)) continue;
+      if (this.first) return [rule];
+      (matched ??= []).push(rule);
+    }
+    return matched ?? [];
+  }
+
+  /** Syscall rules that can match this event type, in position order; built once per type. */
+  private rulesForType(type: string): CompiledRule[] {
+    let list = this.byType.get(type);
+    if (!list) {
+      list = (this.bySource.get('syscall') ?? []).filter((r) => !r.eventTypes || r.eventTypes.has(type));
+      this.byType.set(type, list);
+    }
+    return list;
+  }
+
+  describe(): RuleDescription {
+    return {
+      rules: this.compiled.rules.map((r) => {
+        const def = this.collector.rules.get(r.name)!;
+        return {
+          info: { name: r.name, condition: def.condition, output: r.output, description: def.desc, priority: priorityName(r.priority), source: r.source, tags: r.tags, enabled: r.enabled },
+          details: { condition_compiled: r.condition, events: r.eventTypes ? [...r.eventTypes].sort() : null },
+        };
+      }),
+      macros: [...this.collector.macros.values()].map((m) => ({ info: { name: m.name, condition: m.condition }, details: { condition_compiled: this.compiled.macros.get(m.name) } })),
+      lists: this.compiled.lists.map((l) => ({
+        info: { name: l.def.name, items: l.def.items },
+        details: { lists: l.def.items.filter((i) => this.collector.lists.has(i)), items_compiled: l.items },
+      })),
+    };
+  }
+}
+
+function priorityName(p: Priority): string {
+  return p.charAt(0).toUpperCase() + p.slice(1);
+}

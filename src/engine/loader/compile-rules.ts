@@ -1,0 +1,246 @@
+/**
+ * Turns the collected lists, macros and rules into compiled rules (ENGINE_SEMANTICS.md §3): list expansion
+ * and textual substitution, macro ASTs resolved into rule ASTs, exceptions appended, conditions compiled
+ * against the rule source's field table, outputs validated, event types computed. A rule that fails is
+ * reported and left out; the others still load.
+ */
+import type { Expr, Position } from '../lang/ast.ts';
+import { ConditionSyntaxError, parseCondition } from '../lang/parser.ts';
+import { ConditionCompileError, compileCondition } from '../lang/compile.ts';
+import { conditionToString } from '../lang/print.ts';
+import { eventTypesOf } from '../lang/event-types.ts';
+import type { FieldTable } from '../fields/field.ts';
+import type { CompiledRule, OutputCompiler } from '../rule.ts';
+import type { Collector, MacroDef, RuleDef } from './collector.ts';
+import { expandLists, substituteLists, type ExpandedList } from './lists.ts';
+import { exceptionConditionText } from './exceptions.ts';
+import { diagnosticAt, locate, type RawItem } from './reader.ts';
+import type { ErrorCode, LoadDiagnostic, Location, WarningCode } from './diagnostics.ts';
+
+/** Falco's rule loader parses with a deeper limit than libsinsp's default. */
+const MAX_DEPTH = 1000;
+const TOO_MANY_TYPES = 'Rule matches too many evt.type values. This has a significant performance penalty.';
+const UNKNOWN_FILTER = /nonexistent field|invalid formatting token|unknown event type|unknown filter:/;
+
+export interface CompileInput {
+  collector: Collector;
+  tables: ReadonlyMap<string, FieldTable<any>>;
+  compileOutput?: OutputCompiler;
+}
+
+export interface CompileResult {
+  /** Every compiled rule in position order, enabled or not. */
+  rules: Array<CompiledRule & { enabled: boolean; index: number }>;
+  errors: LoadDiagnostic[];
+  warnings: LoadDiagnostic[];
+  lists: ExpandedList[];
+  /** Resolved macro conditions, for describe. */
+  macros: Map<string, string>;
+}
+
+/** An error inside a condition, carrying where in the condition text it happened. */
+class ConditionProblem extends Error {
+  readonly pos: Position;
+  readonly item: RawItem;
+  readonly text: string;
+  constructor(message: string, pos: Position, item: RawItem, text: string) {
+    super(message);
+    this.pos = pos;
+    this.item = item;
+    this.text = text;
+  }
+}
+
+export function compileRules(input: CompileInput): CompileResult {
+  return new RulesCompiler(input).run();
+}
+
+class RulesCompiler {
+  private readonly input: CompileInput;
+  private readonly usedLists = new Set<string>();
+  private readonly usedMacros = new Set<string>();
+  private readonly macroAsts = new Map<string, Expr>();
+  private readonly resolving: string[] = [];
+  private lists: ExpandedList[] = [];
+  private readonly result: CompileResult = { rules: [], errors: [], warnings: [], lists: [], macros: new Map() };
+
+  constructor(input: CompileInput) {
+    this.input = input;
+  }
+
+  run(): CompileResult {
+    const { collector } = this.input;
+    this.lists = expandLists(collector.lists.values(), this.usedLists);
+    this.result.lists = this.lists;
+    for (const macro of collector.macros.values()) {
+      try {
+        this.result.macros.set(macro.name, conditionToString(this.resolvedMacro(macro)));
+      } catch (err) {
+        this.report(err, 'macro', macro.name, macro.conditionItem);
+      }
+    }
+    const rules = [...collector.rules.values()].sort((a, b) => a.index - b.index);
+    for (const rule of rules) this.compileRule(rule);
+    for (const macro of collector.macros.values()) {
+      if (!this.usedMacros.has(macro.name)) this.warn(macro.conditionItem, 'LOAD_UNUSED_MACRO', 'Macro not referred to by any other rule/macro', 'macro', macro.name);
+    }
+    for (const list of collector.lists.values()) {
+      if (!this.usedLists.has(list.name)) this.warn(list.item, 'LOAD_UNUSED_LIST', 'List not referred to by any other rule/macro', 'list', list.name);
+    }
+    return this.result;
+  }
+
+  private compileRule(rule: RuleDef): void {
+    const source = rule.source ?? 'syscall';
+    const table = this.input.tables.get(source);
+    if (!table) {
+      this.warn(rule.item, 'LOAD_UNKNOWN_SOURCE', `Unknown source ${source}, skipping`, 'rule', rule.name);
+      return;
+    }
+    try {
+      for (const ex of rule.exceptions) this.checkExceptionFields(rule, ex.fields, table);
+      let text = rule.condition;
+      if (rule.exceptions.some((e) => e.values.length > 0)) text = `(${text})${rule.exceptions.map(exceptionConditionText).join('')}`;
+      const ast = this.resolve(this.parse(text, rule.conditionItem), undefined, rule.conditionItem, text);
+      let compiled;
+      try {
+        compiled = compileCondition(ast, table);
+      } catch (err) {
+        if (err instanceof ConditionCompileError) throw new ConditionProblem(err.message, err.pos, rule.conditionItem, text);
+        throw err;
+      }
+      for (const w of compiled.warnings) this.warn(rule.conditionItem, 'LOAD_COMPILE_CONDITION', w, 'rule', rule.name);
+      let format;
+      if (this.input.compileOutput) {
+        try {
+          format = this.input.compileOutput(rule.output, table);
+        } catch (err) {
+          if (rule.skipIfUnknownFilter && UNKNOWN_FILTER.test((err as Error).message)) {
+            this.warn(rule.item, 'LOAD_UNKNOWN_FILTER', `Rule skipped: ${(err as Error).message}`, 'rule', rule.name);
+            return;
+          }
+          this.error(rule.item.keyAt('output'), rule.item, 'LOAD_ERR_COMPILE_OUTPUT', (err as Error).message, 'rule', rule.name);
+          return;
+        }
+      }
+      const eventTypes = source === 'syscall' ? eventTypesOf(ast) : undefined;
+      if (source === 'syscall' && eventTypes === undefined && rule.warnEvttypes && rule.enabled) {
+        this.warn(rule.item, 'LOAD_NO_EVTTYPE', TOO_MANY_TYPES, 'rule', rule.name);
+      }
+      const out: CompiledRule & { enabled: boolean; index: number } = {
+        name: rule.name,
+        desc: rule.desc,
+        source,
+        priority: rule.priority,
+        tags: [...rule.tags].sort(),
+        output: rule.output,
+        condition: conditionToString(ast),
+        eventTypes,
+        matches: compiled.matches,
+        enabled: rule.enabled,
+        index: rule.index,
+      };
+      if (format) out.format = format;
+      this.result.rules.push(out);
+    } catch (err) {
+      if (rule.skipIfUnknownFilter && err instanceof Error && UNKNOWN_FILTER.test(err.message)) {
+        this.warn(rule.item, 'LOAD_UNKNOWN_FILTER', `Rule skipped: ${err.message}`, 'rule', rule.name);
+        return;
+      }
+      this.report(err, 'rule', rule.name, rule.conditionItem);
+    }
+  }
+
+  private checkExceptionFields(rule: RuleDef, fields: string | string[], table: FieldTable<any>): void {
+    for (const field of Array.isArray(fields) ? fields : [fields]) {
+      try {
+        compileCondition(parseCondition(`${field} exists`), table);
+      } catch {
+        throw new ConditionProblem(`'${field}' is not a supported filter field`, { idx: 0, line: 1, col: 1 }, rule.item, '');
+      }
+    }
+  }
+
+  private parse(text: string, item: RawItem): Expr {
+    const substituted = substituteLists(text, this.lists, this.usedLists);
+    try {
+      return parseCondition(substituted, { maxDepth: MAX_DEPTH });
+    } catch (err) {
+      if (err instanceof ConditionSyntaxError) throw new ConditionProblem(err.message, err.pos, item, substituted);
+      throw err;
+    }
+  }
+
+  /** The macro's AST with its own macro references resolved (only macros visible to it). */
+  private resolvedMacro(macro: MacroDef): Expr {
+    const cached = this.macroAsts.get(macro.name);
+    if (cached) return cached;
+    if (this.resolving.includes(macro.name)) {
+      throw new ConditionProblem(`reference loop in macro '${macro.name}'`, { idx: 0, line: 1, col: 1 }, macro.conditionItem, macro.condition);
+    }
+    this.resolving.push(macro.name);
+    try {
+      const ast = this.resolve(this.parse(macro.condition, macro.conditionItem), macro.visibility, macro.conditionItem, macro.condition);
+      this.macroAsts.set(macro.name, ast);
+      return ast;
+    } finally {
+      this.resolving.pop();
+    }
+  }
+
+  /** Replaces macro references (identifiers in check position) by their ASTs. */
+  private resolve(e: Expr, visibility: number | undefined, item: RawItem, text: string): Expr {
+    switch (e.kind) {
+      case 'and':
+      case 'or':
+        return { ...e, children: e.children.map((c) => this.resolve(c, visibility, item, text)) };
+      case 'not':
+        return { ...e, child: this.resolve(e.child, visibility, item, text) };
+      case 'identifier': {
+        const macro = this.input.collector.macros.get(e.identifier);
+        if (!macro || (visibility !== undefined && macro.index >= visibility)) {
+          throw new ConditionProblem(`Undefined macro '${e.identifier}' used in filter.`, e.pos, item, text);
+        }
+        this.usedMacros.add(macro.name);
+        return this.resolvedMacro(macro);
+      }
+      default:
+        return e;
+    }
+  }
+
+  private report(err: unknown, type: 'rule' | 'macro', name: string, item: RawItem): void {
+    if (err instanceof ConditionProblem) {
+      const code: ErrorCode = /is not a supported filter field|Undefined macro|reference loop/.test(err.message)
+        ? 'LOAD_ERR_VALIDATE' : 'LOAD_ERR_COMPILE_CONDITION';
+      this.error(locateInCondition(err.item, err.text, err.pos), err.item, code, err.message, type, name);
+      return;
+    }
+    throw err;
+  }
+
+  private error(at: Location, item: RawItem, code: ErrorCode, message: string, type: 'rule' | 'macro', name: string): void {
+    this.result.errors.push(diagnosticAt(item.file, at, code, message, { type, name }));
+  }
+
+  private warn(item: RawItem, code: WarningCode, message: string, type: 'rule' | 'macro' | 'list', name: string): void {
+    this.result.warnings.push(diagnosticAt(item.file, item.at, code, message, { type, name }));
+  }
+}
+
+/**
+ * Where in the file a position inside a condition is. The condition text went through YAML folding and list
+ * substitution, so the offending token is looked up in the condition's source text.
+ */
+function locateInCondition(item: RawItem, text: string, pos: Position): Location {
+  const range = item.valueRange('condition');
+  if (!range) return item.at;
+  const raw = item.file.source.slice(range[0], range[1]);
+  const token = /^[^\s()]{1,40}|^./.exec(text.slice(pos.idx))?.[0];
+  if (token) {
+    // The first occurrence at or after the same relative line is the best guess.
+    const k = raw.indexOf(token);
+    if (k >= 0) return locate(item.file, range[0] + k);
+  }
+  return item.keyAt('condition');
+}
