@@ -133,6 +133,8 @@ export interface FdInfo {
   sip?: string;
   sport?: number;
   l4proto?: 'tcp' | 'udp' | 'icmp' | 'raw';
+  /** Domain name the server IP was resolved from, when known (fd.sip.name). */
+  sipName?: string;
   /** Whether the socket is connected (fd.connected). */
   connected?: boolean;
   /** This process is the server end (accept/listen) rather than the client (connect). */

@@ -37,6 +37,10 @@ const PTRACE_REQUESTS: Record<number, string> = {
   0x4207: 'PTRACE_INTERRUPT', 0x4208: 'PTRACE_LISTEN',
 };
 
+const SOCKET_FAMILIES: Record<number, string> = {
+  0: 'AF_UNSPEC', 1: 'AF_UNIX', 2: 'AF_INET', 10: 'AF_INET6', 16: 'AF_NETLINK', 17: 'AF_PACKET', 38: 'AF_ALG', 40: 'AF_VSOCK',
+};
+
 const CAPABILITIES = [
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID',
   'CAP_SETUID', 'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST', 'CAP_NET_ADMIN',
@@ -80,6 +84,7 @@ export function argText(e: SyscallEvent, name: string): string | undefined {
   }
   if (name === 'flags' && typeof v === 'number' && ['open', 'openat', 'openat2', 'creat'].includes(e.type)) return openFlagsText(v);
   if (name === 'request' && typeof v === 'number' && e.type === 'ptrace') return PTRACE_REQUESTS[v] ?? String(v);
+  if (name === 'domain' && typeof v === 'number') return SOCKET_FAMILIES[v] ?? String(v);
   if (name === 'mode' && typeof v === 'number') return `0${v.toString(8)}`;
   if (name === 'dirfd' && v === -100) return '-100(AT_FDCWD)';
   return valueText(v);

@@ -270,7 +270,7 @@ const fdFields: F[] = [
   def('fd.is_server', 'bool', 'This process is the server end.', (e) => (isIp(e.fd) ? e.fd.isServer ?? false : undefined)),
   def('fd.connected', 'bool', 'The socket is connected.', (e) => (e.fd && (isIp(e.fd) || e.fd.type === 'unix') ? e.fd.connected ?? false : undefined)),
   def('fd.name_changed', 'bool', 'This event changed the descriptor name (a sendto to a new peer).', (e) => e.args.name_changed === 1),
-  def('fd.sip.name', 'charbuf', 'Domain name of the server IP (needs DNS tracking; not available).', () => undefined),
+  def('fd.sip.name', 'charbuf', 'Domain name the server IP was resolved from, when known.', (e) => (isIp(e.fd) ? e.fd.sipName : undefined)),
   def('fd.cip.name', 'charbuf', 'Domain name of the client IP (not available).', () => undefined),
   listDef('fd.types', 'charbuf', 'Types of the process file descriptors; fd.types[N] for descriptor N.', (e, arg) => {
     const fds = e.thread.fds;

@@ -1,0 +1,49 @@
+/**
+ * Falco's JSON alert for one rule match (ENGINE_SEMANTICS.md §8): hostname, output (time, priority, text),
+ * output_fields (with the time field), priority, rule, source, tags, time (UTC, 9 fraction digits, Z).
+ */
+import { priorityTitle } from '../alert/priority.ts';
+import type { EngineEvent } from './event.ts';
+import { iso8601 } from './fields/syscall.ts';
+import type { CompiledRule, FormattedOutput } from './rule.ts';
+
+export interface FalcoAlert {
+  hostname: string;
+  output: string;
+  output_fields: FormattedOutput['fields'];
+  priority: string;
+  rule: string;
+  source: string;
+  tags: string[];
+  time: string;
+}
+
+export interface AlertOptions {
+  hostname: string;
+  /** Falco's time_format_iso_8601: the output prefix is evt.time.iso8601 instead of local evt.time. */
+  iso8601: boolean;
+}
+
+function localTime(ns: bigint): string {
+  const d = new Date(Number(ns / 1_000_000n));
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${String(ns % 1_000_000_000n).padStart(9, '0')}`;
+}
+
+export function buildAlert(rule: CompiledRule, event: EngineEvent, formatted: FormattedOutput, options: AlertOptions): FalcoAlert {
+  const timeKey = options.iso8601 ? 'evt.time.iso8601' : 'evt.time';
+  const timeText = options.iso8601 ? iso8601(event.ts, '+0000') : localTime(event.ts);
+  const priority = priorityTitle(rule.priority);
+  const fields: FormattedOutput['fields'] = { [timeKey]: Number(event.ts), ...formatted.fields };
+  const sorted = Object.fromEntries(Object.keys(fields).sort().map((k) => [k, fields[k]!]));
+  return {
+    hostname: options.hostname,
+    output: `${timeText}: ${priority} ${formatted.text}`,
+    output_fields: sorted,
+    priority,
+    rule: rule.name,
+    source: rule.source,
+    tags: rule.tags,
+    time: iso8601(event.ts, 'Z'),
+  };
+}
