@@ -1,6 +1,7 @@
 import type { Priority } from './priority.ts';
 
-export type OutputFieldValue = string | number | boolean | null;
+/** Falco writes list fields (ka.req.pod.containers.image) as arrays. */
+export type OutputFieldValue = string | number | boolean | null | Array<string | number | boolean>;
 
 /**
  * A Falco alert as it travels through Peregrine. This is the shape Falco's json_output / http_output

@@ -13,7 +13,9 @@ export interface Command {
 
 // The one list of subcommands; each module's default export is its Command.
 const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
+  run: () => import('./commands/run.ts'),
   route: () => import('./commands/route.ts'),
+  validate: () => import('./commands/validate.ts'),
 };
 
 function topHelp(): string {

@@ -23,8 +23,9 @@ export function parseAlert(body: unknown): ParseResult {
   if (b.output_fields !== undefined && b.output_fields !== null) {
     if (typeof b.output_fields !== 'object' || Array.isArray(b.output_fields)) return fail('"output_fields" must be an object');
     for (const [k, v] of Object.entries(b.output_fields)) {
-      if (v !== null && !['string', 'number', 'boolean'].includes(typeof v)) {
-        return fail(`"output_fields.${k}" must be a string, number, boolean or null`);
+      const scalar = (x: unknown) => ['string', 'number', 'boolean'].includes(typeof x);
+      if (v !== null && !scalar(v) && !(Array.isArray(v) && v.every(scalar))) {
+        return fail(`"output_fields.${k}" must be a string, number, boolean, null or a list of those`);
       }
       fields[k] = v as OutputFieldValue;
     }

@@ -1,0 +1,134 @@
+/**
+ * `peregrine run`, assembled: rules loaded into the engine, the router (outputs, HTTP input, /metrics) with a
+ * Kubernetes audit route, alerts to stdout and into the router in-process, and kernel capture when available.
+ */
+import { hostname as osHostname } from 'node:os';
+import type { PeregrineConfig } from '../config/schema.ts';
+import { buildAlert } from '../engine/alert.ts';
+import type { EngineEvent, SyscallEvent } from '../engine/event.ts';
+import { setEventHostname } from '../engine/fields/syscall.ts';
+import { formatDiagnostic } from '../engine/loader/diagnostics.ts';
+import type { RuleEngine } from '../engine/engine.ts';
+import { DEFAULT_RULES_DIR, loadRuleFiles } from '../engine/rules-files.ts';
+import { PeregrineError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { createRouter, type Router } from '../router/router.ts';
+import { createDetector, type EmittedAlert } from './detector.ts';
+import { createDropAlerter } from './drop-alert.ts';
+import { k8sAuditHandler } from './k8s-audit-route.ts';
+import { DetectorMetrics } from './metrics.ts';
+import { createStdoutWriter } from './stdout.ts';
+import type { Writable } from 'node:stream';
+
+export interface Pipeline {
+  router: Router;
+  engine: RuleEngine;
+  port: number;
+  /** Why kernel capture is not running, when it is not. */
+  captureOff: string | undefined;
+  /** Evaluates events as if they came from a source (tests, replay). */
+  process(events: EngineEvent[]): number;
+  close(): Promise<void>;
+}
+
+interface Capture {
+  stats(): { counters: Record<string, number>; drops: Record<string, number> };
+  stop(): Promise<void>;
+}
+
+interface CaptureModule {
+  captureAvailability(): { ok: true } | { ok: false; reason: string };
+  startCapture(opts: { eventTypes: Set<string> | undefined; onEvents(events: SyscallEvent[]): void; log: Logger; ringBufferMB: number }): Promise<Capture>;
+}
+
+export async function startPipeline(opts: { config: PeregrineConfig; extraRules?: string[]; log: Logger; stdout?: Writable }): Promise<Pipeline> {
+  const { config, log } = opts;
+  const d = config.detector;
+  const hostname = d.hostname || process.env.FALCO_HOSTNAME || osHostname();
+  setEventHostname(hostname);
+
+  const paths = [...(d.defaultrules ? [DEFAULT_RULES_DIR] : []), ...d.rulesfiles, ...(opts.extraRules ?? [])];
+  const loaded = loadRuleFiles(paths, { ruleMatching: d.rulematching, minPriority: d.minimumpriority });
+  for (const w of loaded.warnings) log.warn({ code: w.code, file: w.file, line: w.line, column: w.column }, formatDiagnostic(w));
+  // A bad rule is reported and left out; the others still run.
+  for (const e of loaded.errors) log.error({ code: e.code, file: e.file, line: e.line, column: e.column }, formatDiagnostic(e));
+  const { engine } = loaded;
+  if (engine.rules.length === 0) {
+    throw new PeregrineError('PRG_NO_RULES', `no rule could be loaded from ${loaded.files.join(', ') || '(no files)'}`);
+  }
+  const counts = engine.counts();
+  log.info({ files: loaded.files, ...counts, enabled: engine.rules.length, errors: loaded.errors.length, warnings: loaded.warnings.length }, 'rules loaded');
+
+  const router = await createRouter(config, { log });
+  let capture: Capture | undefined;
+  const metrics = new DetectorMetrics(router.metrics.registry, () => (capture ? flatten(capture.stats()) : undefined));
+  const writeStdout = d.stdout ? createStdoutWriter({ json: d.jsonoutput, ...(opts.stdout ? { stream: opts.stdout } : {}) }) : undefined;
+  const emit = (alert: EmittedAlert) => {
+    writeStdout?.(alert);
+    const r = router.submit(alert);
+    if (!r.ok) log.error({ rule: alert.rule, error: r.error }, 'the router refused an alert');
+  };
+  const detector = createDetector({
+    evaluate: (e) => engine.evaluate(e),
+    toAlert: (rule, event) => buildAlert(rule, event, rule.format!(event), { hostname, iso8601: d.timeformatiso8601 }),
+    emit,
+    metrics,
+    log,
+  });
+
+  if (d.k8saudit.enabled) {
+    router.addRoute('POST', d.k8saudit.path, k8sAuditHandler({ process: (events) => detector.process(events), log }));
+  }
+  const { port } = await router.listen();
+
+  let captureOff: string | undefined;
+  let dropTimer: NodeJS.Timeout | undefined;
+  if (!d.capture.enabled) captureOff = 'disabled by configuration (detector.capture.enabled: false)';
+  else {
+    const mod = await loadCaptureModule();
+    const available = mod ? mod.captureAvailability() : { ok: false as const, reason: 'the eBPF capture addon is not part of this build' };
+    if (!available.ok) captureOff = available.reason;
+    else {
+      capture = await mod!.startCapture({
+        eventTypes: engine.eventTypes('syscall'), onEvents: (events) => detector.process(events), log, ringBufferMB: d.capture.ringbuffermb,
+      });
+      if (d.syscalleventdrops.alert) {
+        const drops = createDropAlerter({ intervalMs: d.syscalleventdrops.intervalms, hostname });
+        dropTimer = setInterval(() => {
+          const alert = capture && drops.check(capture.stats().drops);
+          if (alert) emit(alert);
+        }, 1000);
+        dropTimer.unref();
+      }
+    }
+  }
+  if (captureOff) log.warn(`kernel capture is off: ${captureOff}; Kubernetes audit and HTTP inputs still work`);
+  else log.info({ eventTypes: [...(engine.eventTypes('syscall') ?? ['all'])] }, 'kernel capture started');
+
+  return {
+    router, engine, port, captureOff,
+    process: (events) => detector.process(events),
+    async close() {
+      if (dropTimer) clearInterval(dropTimer);
+      await capture?.stop();
+      await router.close({ drainMs: config.drainms });
+    },
+  };
+}
+
+function flatten(stats: { counters: Record<string, number>; drops: Record<string, number> }): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(stats.counters)) out[k] = v;
+  for (const [k, v] of Object.entries(stats.drops)) out[`drop_${k}`] = v;
+  return out;
+}
+
+/** The capture core is optional: a build without the native addon still runs rules on audit events. */
+async function loadCaptureModule(): Promise<CaptureModule | undefined> {
+  const specifier = '../capture/index.ts';
+  try {
+    return (await import(specifier)) as CaptureModule;
+  } catch {
+    return undefined;
+  }
+}
