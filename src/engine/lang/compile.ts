@@ -373,7 +373,7 @@ class Compiler {
     if (arg !== undefined && def.arg?.kind === 'index' && !/^\d+$/.test(arg)) {
       throw new ConditionCompileError(`filter error: the argument of field '${def.name}' must be a number, got '${arg}'`, e.pos);
     }
-    return { kind: KIND_OF[def.type], isList: def.isList === true, extract: (ev) => def.extract(ev, arg) };
+    return { kind: KIND_OF[def.type], isList: def.isList === true, extract: memoized(this.table, def, arg) };
   }
 
   private transformerOperand(e: TransformerExpr): Operand {
@@ -462,6 +462,30 @@ class Compiler {
     }
     throw fail('is unknown');
   }
+}
+
+/**
+ * One extractor per (table, field, argument), remembering its last event: macros are expanded into many rules,
+ * so the same field is read by many checks of one event (proc.cmdline, proc.aname, ka.* lookups), once.
+ */
+const extractors = new WeakMap<FieldTable<any>, Map<string, (event: any) => FieldValue>>();
+
+function memoized(table: FieldTable<any>, def: FieldDef<any>, arg: string | undefined): (event: any) => FieldValue {
+  let byKey = extractors.get(table);
+  if (!byKey) extractors.set(table, (byKey = new Map()));
+  const key = arg === undefined ? def.name : `${def.name}[${arg}]`;
+  let fn = byKey.get(key);
+  if (!fn) {
+    let lastEvent: unknown;
+    let lastValue: FieldValue;
+    fn = (event) => {
+      if (event === lastEvent) return lastValue;
+      lastEvent = event;
+      return (lastValue = def.extract(event, arg));
+    };
+    byKey.set(key, fn);
+  }
+  return fn;
 }
 
 const STRING_TRANSFORMS: Record<string, (s: string) => string> = {
