@@ -2,6 +2,7 @@ import { DEFAULT_CONFIG_FILE, loadConfig } from '../../config/load.ts';
 import { createLogger } from '../../log.ts';
 import { createRouter } from '../../router/router.ts';
 import type { Command } from '../main.ts';
+import { untilStopSignal } from '../signals.ts';
 
 /** `peregrine route`: the Falcosidekick-compatible alert router on its own. */
 const route: Command = {
@@ -20,14 +21,7 @@ const route: Command = {
     log.info({ config: file }, 'configuration loaded');
     const router = await createRouter(config, { log });
     await router.listen();
-    await new Promise<void>((resolve) => {
-      const stop = (signal: string) => {
-        log.info({ signal, drainMs: config.drainms }, 'shutting down: draining output queues');
-        resolve();
-      };
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
-    });
+    await untilStopSignal(log, { drainMs: config.drainms }, 'shutting down: draining output queues');
     await router.close();
     log.info('stopped');
     return 0;

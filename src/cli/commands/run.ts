@@ -2,6 +2,7 @@ import { DEFAULT_CONFIG_FILE, loadConfig } from '../../config/load.ts';
 import { createLogger } from '../../log.ts';
 import { startPipeline } from '../../pipeline/pipeline.ts';
 import type { Command } from '../main.ts';
+import { untilStopSignal } from '../signals.ts';
 
 /** `peregrine run`: the detection core and the router in one process (Falco + Falcosidekick). */
 const run: Command = {
@@ -20,14 +21,7 @@ const run: Command = {
     for (const w of warnings) log.warn(w);
     log.info({ config: file }, 'configuration loaded');
     const pipeline = await startPipeline({ config, extraRules: (values.rules ?? []) as string[], log });
-    await new Promise<void>((resolve) => {
-      const stop = (signal: string) => {
-        log.info({ signal, drainMs: config.drainms }, 'shutting down');
-        resolve();
-      };
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
-    });
+    await untilStopSignal(log, { drainMs: config.drainms }, 'shutting down');
     await pipeline.close();
     log.info('stopped');
     return 0;
