@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Peregrine's kernel side: one kretprobe program per captured syscall (loaded only when the rules or the
+ * state tracking need it), plus sched_process_{fork,exec,exit} for the process table. Every event is
+ * built in a per-CPU scratch and copied into one shared BPF ring buffer with a fill-threshold wakeup.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "peregrine.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Set by the loader before load. */
+const volatile __u32 self_tgid = 0;
+const volatile __u64 wakeup_bytes = 256 * 1024;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 * 1024 * 1024); /* resized by the loader */
+} rb SEC(".maps");
+
+struct scratch {
+	__u8 buf[PG_SCRATCH_SIZE];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch_map SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PG_ST_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define AF_UNIX 1
+#define AF_INET 2
+#define AF_INET6 10
+
+static __always_inline void stat_add(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+	if (v)
+		*v += 1;
+}
+
+static __always_inline struct pg_hdr *begin(__u16 type)
+{
+	__u32 zero = 0;
+	struct scratch *s = bpf_map_lookup_elem(&scratch_map, &zero);
+	if (!s)
+		return 0;
+	struct pg_hdr *h = (struct pg_hdr *)s->buf;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u64 pt = bpf_get_current_pid_tgid();
+	__u64 ug = bpf_get_current_uid_gid();
+	h->ts = bpf_ktime_get_ns();
+	h->ret = 0;
+	h->size = sizeof(*h);
+	h->type = type;
+	h->flags = 0;
+	h->pid = pt >> 32;
+	h->tid = (__u32)pt;
+	h->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	h->uid = (__u32)ug;
+	h->gid = ug >> 32;
+	h->loginuid = BPF_CORE_READ(task, loginuid.val);
+	h->euid = BPF_CORE_READ(task, cred, euid.val);
+	h->cpu = bpf_get_smp_processor_id();
+	bpf_get_current_comm(h->comm, sizeof(h->comm));
+	h->blob_len[0] = h->blob_len[1] = h->blob_len[2] = h->blob_len[3] = 0;
+	return h;
+}
+
+static __always_inline void finish(struct pg_hdr *h)
+{
+	__u32 size = h->size;
+	__u64 flags = BPF_RB_NO_WAKEUP;
+	if (size > PG_OFF_MASK)
+		return;
+	asm volatile("%0 &= 0x3fff" : "+r"(size));
+	if (bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	if (bpf_ringbuf_output(&rb, h, size, flags) == 0) {
+		stat_add(PG_ST_SENT);
+		stat_add(PG_ST_TYPE_BASE + 2 * (__u32)h->type);
+		if (h->flags & PG_HF_TRUNCATED)
+			stat_add(PG_ST_TRUNCATED);
+	} else {
+		stat_add(PG_ST_DROP_RINGBUF_FULL);
+		stat_add(PG_ST_TYPE_BASE + 2 * (__u32)h->type + 1);
+	}
+}
+
+/* Appends a user (or kernel) NUL-terminated string into blob slot `slot`. */
+static __always_inline void put_str(struct pg_hdr *h, int slot, const void *p, int user)
+{
+	__u8 *base = (__u8 *)h;
+	__u32 off = h->size & PG_OFF_MASK;
+	long n;
+	if (!p)
+		return;
+	if (user)
+		n = bpf_probe_read_user_str(base + off, PG_STR_MAX, p);
+	else
+		n = bpf_probe_read_kernel_str(base + off, PG_STR_MAX, p);
+	if (n < 0) {
+		stat_add(PG_ST_READ_FAILED);
+		return;
+	}
+	if (n >= PG_STR_MAX)
+		h->flags |= PG_HF_TRUNCATED;
+	h->blob_len[slot & 3] = n;
+	h->size += n;
+}
+
+static __always_inline void put_user_bytes(struct pg_hdr *h, int slot, const void *p, __u32 len, __u32 max)
+{
+	__u8 *base = (__u8 *)h;
+	__u32 off = h->size & PG_OFF_MASK;
+	if (!p || len == 0)
+		return;
+	if (len > max)
+		len = max;
+	asm volatile("%0 &= 0x1ff" : "+r"(len));
+	if (len == 0)
+		return;
+	if (bpf_probe_read_user(base + off, len, p) < 0) {
+		stat_add(PG_ST_READ_FAILED);
+		return;
+	}
+	h->blob_len[slot & 3] = len;
+	h->size += len;
+}
+
+static __always_inline struct file *fd_file(long fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct file **fds = BPF_CORE_READ(task, files, fdt, fd);
+	unsigned int max = BPF_CORE_READ(task, files, fdt, max_fds);
+	struct file *f = 0;
+	if (fd < 0 || fd >= max)
+		return 0;
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return f;
+}
+
+static __always_inline void put_tuple(struct pg_hdr *h, long fd)
+{
+	struct file *f = fd_file(fd);
+	if (!f)
+		return;
+	umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
+	if ((mode & S_IFMT) != S_IFSOCK)
+		return;
+	struct socket *sock = BPF_CORE_READ(f, private_data);
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	if (!sk)
+		return;
+	__u32 off = h->size & PG_OFF_MASK;
+	struct pg_tuple *t = (struct pg_tuple *)((__u8 *)h + off);
+	__builtin_memset(t, 0, sizeof(*t));
+	t->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	t->type = BPF_CORE_READ(sk, sk_type);
+	t->proto = BPF_CORE_READ(sk, sk_protocol);
+	if (t->family == AF_INET) {
+		__u32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__u32 r = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		__builtin_memcpy(t->laddr, &l, 4);
+		__builtin_memcpy(t->raddr, &r, 4);
+	} else if (t->family == AF_INET6) {
+		BPF_CORE_READ_INTO(&t->laddr, sk, __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO(&t->raddr, sk, __sk_common.skc_v6_daddr);
+	}
+	t->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	t->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	h->blob_len[3] = sizeof(*t);
+	h->size += sizeof(*t);
+}
+
+static __always_inline int is_self(void)
+{
+	return (bpf_get_current_pid_tgid() >> 32) == self_tgid;
+}
+
+static __always_inline __u64 regarg(const struct pt_regs *regs, int i)
+{
+	switch (i) {
+	case 0: return regs->di;
+	case 1: return regs->si;
+	case 2: return regs->dx;
+	case 3: return regs->r10;
+	case 4: return regs->r8;
+	default: return regs->r9;
+	}
+}
+
+static __always_inline int emit_sc(__u16 type, const struct pt_regs *regs, long ret, int s0, int s1, int s2, int fl)
+{
+	if (is_self())
+		return 0;
+	if ((fl & PG_F_EXEC_FAIL) && ret >= 0)
+		return 0;
+	struct pg_hdr *h = begin(type);
+	if (!h)
+		return 0;
+	h->ret = ret;
+	h->args[0] = regs->di;
+	h->args[1] = regs->si;
+	h->args[2] = regs->dx;
+	h->args[3] = regs->r10;
+	h->args[4] = regs->r8;
+	h->args[5] = regs->r9;
+	if (s0 >= 0)
+		put_str(h, 0, (const void *)h->args[s0 < 0 ? 0 : s0], 1);
+	if (s1 >= 0)
+		put_str(h, 1, (const void *)h->args[s1 < 0 ? 0 : s1], 1);
+	if (s2 >= 0)
+		put_str(h, 2, (const void *)h->args[s2 < 0 ? 0 : s2], 1);
+	if (fl & PG_F_SOCKADDR1)
+		put_user_bytes(h, 2, (const void *)h->args[1], (__u32)h->args[2], PG_SOCKADDR_MAX);
+	if (fl & PG_F_OPENHOW)
+		put_user_bytes(h, 3, (const void *)h->args[2], 24, 24);
+	if (fl & PG_F_TUPLE_ARG0)
+		put_tuple(h, (long)h->args[0]);
+	if ((fl & PG_F_TUPLE_RET) && ret >= 0)
+		put_tuple(h, ret);
+	finish(h);
+	return 0;
+}
+
+/*
+ * One kretprobe per syscall on its x86-64 entry point. (fexit would be cheaper, but needs ftrace direct
+ * calls, which some kernels refuse with EPERM.) The syscall's arguments are still in the task's user
+ * pt_regs at return.
+ */
+#define PG_SC(name, s0, s1, s2, fl)                                                  \
+	SEC("kretprobe/__x64_sys_" #name)                                            \
+	int BPF_KRETPROBE(sc_##name, long ret)                                       \
+	{                                                                            \
+		struct task_struct *t = bpf_get_current_task_btf();                  \
+		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);        \
+		return emit_sc(PG_EVT_##name, regs, ret, s0, s1, s2, fl);            \
+	}
+#include "syscalls.def"
+#undef PG_SC
+
+static __always_inline void put_cg_name(struct pg_hdr *h, __u32 base, int i, struct kernfs_node *kn)
+{
+	__u8 *p = (__u8 *)h + ((base + i * PG_CG_NAME_MAX) & PG_OFF_MASK);
+	const char *name = BPF_CORE_READ(kn, name);
+	p[0] = 0;
+	if (name)
+		bpf_probe_read_kernel_str(p, PG_CG_NAME_MAX, name);
+}
+
+static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
+{
+	/* 6.15+ renamed kernfs_node::parent to __parent */
+	struct kernfs_node___old { struct kernfs_node *parent; } __attribute__((preserve_access_index));
+	struct kernfs_node___new { struct kernfs_node *__parent; } __attribute__((preserve_access_index));
+	if (bpf_core_field_exists(((struct kernfs_node___new *)0)->__parent))
+		return BPF_CORE_READ((struct kernfs_node___new *)kn, __parent);
+	return BPF_CORE_READ((struct kernfs_node___old *)kn, parent);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	if (is_self())
+		return 0;
+	struct pg_hdr *h = begin(PG_EVT_EXEC);
+	if (!h)
+		return 0;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	h->args[0] = BPF_CORE_READ(regs, orig_ax);
+	struct tty_struct *tty = BPF_CORE_READ(task, signal, tty);
+	if (tty) {
+		__u32 major = BPF_CORE_READ(tty, driver, major);
+		__u32 minor = BPF_CORE_READ(tty, driver, minor_start) + BPF_CORE_READ(tty, index);
+		h->args[1] = (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
+	}
+	h->args[2] = BPF_CORE_READ(task, loginuid.val);
+	h->args[3] = BPF_CORE_READ(task, start_time);
+	put_str(h, 0, BPF_CORE_READ(bprm, filename), 0);
+
+	/* argv: one copy of mm->arg_start..arg_end */
+	unsigned long as = BPF_CORE_READ(task, mm, arg_start);
+	unsigned long ae = BPF_CORE_READ(task, mm, arg_end);
+	__u32 len = ae > as ? ae - as : 0;
+	if (len > PG_ARGV_MAX) {
+		len = PG_ARGV_MAX;
+		h->flags |= PG_HF_TRUNCATED;
+	}
+	asm volatile("%0 &= 0xfff" : "+r"(len));
+	__u32 off = h->size & PG_OFF_MASK;
+	if (len > 0 && bpf_probe_read_user((__u8 *)h + off, len, (const void *)as) == 0) {
+		h->blob_len[1] = len;
+		h->size += len;
+	}
+
+	/* cgroup names: v1 memory hierarchy (parent, leaf), v2 (parent, leaf) */
+	off = h->size;
+	int mem_id = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
+	struct css_set *cs = BPF_CORE_READ(task, cgroups);
+	struct cgroup_subsys_state *css = 0;
+	if (mem_id >= 0 && mem_id < CGROUP_SUBSYS_COUNT)
+		bpf_core_read(&css, sizeof(css), &cs->subsys[mem_id]);
+	struct cgroup *cg1 = css ? BPF_CORE_READ(css, cgroup) : 0;
+	struct cgroup *cg2 = BPF_CORE_READ(cs, dfl_cgrp);
+	struct kernfs_node *k1 = cg1 ? BPF_CORE_READ(cg1, kn) : 0;
+	struct kernfs_node *k2 = cg2 ? BPF_CORE_READ(cg2, kn) : 0;
+	put_cg_name(h, off, 0, k1 ? kn_parent(k1) : 0);
+	put_cg_name(h, off, 1, k1);
+	put_cg_name(h, off, 2, k2 ? kn_parent(k2) : 0);
+	put_cg_name(h, off, 3, k2);
+	h->blob_len[2] = 4 * PG_CG_NAME_MAX;
+	h->size += 4 * PG_CG_NAME_MAX;
+
+	struct file *exe = BPF_CORE_READ(bprm, file);
+	put_str(h, 3, BPF_CORE_READ(exe, f_path.dentry, d_name.name), 0);
+	finish(h);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ctgid = BPF_CORE_READ(child, tgid);
+	if (ctgid == BPF_CORE_READ(parent, tgid))
+		return 0; /* a new thread, not a process */
+	struct pg_hdr *h = begin(PG_EVT_CLONE);
+	if (!h)
+		return 0;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	h->ret = ctgid;
+	h->args[0] = ctgid;
+	h->args[1] = BPF_CORE_READ(child, pid);
+	h->args[4] = BPF_CORE_READ(regs, orig_ax);
+	if (h->args[4] == 56)
+		h->args[2] = BPF_CORE_READ(regs, di);
+	h->args[3] = BPF_CORE_READ(child, start_time);
+	finish(h);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit, struct task_struct *p)
+{
+	if (is_self())
+		return 0;
+	if (BPF_CORE_READ(p, pid) != BPF_CORE_READ(p, tgid))
+		return 0;
+	struct pg_hdr *h = begin(PG_EVT_EXIT);
+	if (!h)
+		return 0;
+	int code = BPF_CORE_READ(p, exit_code);
+	h->ret = code;
+	h->args[0] = code;
+	finish(h);
+	return 0;
+}
