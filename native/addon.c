@@ -23,6 +23,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <linux/types.h>
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
@@ -235,6 +237,13 @@ static napi_value js_start(napi_env env, napi_callback_info info)
 	while (rs < ring_bytes && rs < (1ull << 30))
 		rs <<= 1;
 
+	/* Per-syscall tracepoints are found through tracefs: mount it when nobody has. */
+	bool tracefs_mounted = false;
+	if (access("/sys/kernel/tracing/events/syscalls", F_OK) != 0 &&
+	    access("/sys/kernel/debug/tracing/events/syscalls", F_OK) != 0) {
+		if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL) == 0)
+			tracefs_mounted = true;
+	}
 	G.log_len = 0;
 	G.log[0] = 0;
 	libbpf_set_print(libbpf_log);
@@ -303,6 +312,9 @@ static napi_value js_start(napi_env env, napi_callback_info info)
 	}
 	napi_set_named_property(env, result, "attached", attached);
 	napi_set_named_property(env, result, "failed", failed);
+	napi_value tm;
+	napi_get_boolean(env, tracefs_mounted, &tm);
+	napi_set_named_property(env, result, "tracefsMounted", tm);
 
 	G.rb = ring_buffer__new(bpf_map__fd(G.skel->maps.rb), on_record, NULL, NULL);
 	if (!G.rb) {

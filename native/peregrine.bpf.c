@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Peregrine's kernel side: one kretprobe program per captured syscall (loaded only when the rules or the
+ * Peregrine's kernel side: one sys_exit tracepoint program per captured syscall (loaded only when the rules or the
  * state tracking need it), plus sched_process_{fork,exec,exit} for the process table. Every event is
  * built in a per-CPU scratch and copied into one shared BPF ring buffer with a fill-threshold wakeup.
  */
@@ -239,17 +239,24 @@ static __always_inline int emit_sc(__u16 type, const struct pt_regs *regs, long 
 }
 
 /*
- * One kretprobe per syscall on its x86-64 entry point. (fexit would be cheaper, but needs ftrace direct
- * calls, which some kernels refuse with EPERM.) The syscall's arguments are still in the task's user
- * pt_regs at return.
+ * One program per syscall on its syscalls/sys_exit_<name> tracepoint, loaded and attached only when
+ * asked for. (fexit/kretprobe would avoid the syscall slow path, but this kernel refuses fentry/fexit
+ * with EPERM and has no kprobes.) The syscall's arguments are still in the task's user pt_regs at
+ * exit; the tracepoint record gives the return value.
  */
+struct pg_sys_exit_ctx {
+	__u64 common;
+	int nr;
+	long ret;
+};
+
 #define PG_SC(name, s0, s1, s2, fl)                                                  \
-	SEC("kretprobe/__x64_sys_" #name)                                            \
-	int BPF_KRETPROBE(sc_##name, long ret)                                       \
+	SEC("tp/syscalls/sys_exit_" #name)                                           \
+	int sc_##name(struct pg_sys_exit_ctx *ctx)                                   \
 	{                                                                            \
 		struct task_struct *t = bpf_get_current_task_btf();                  \
 		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);        \
-		return emit_sc(PG_EVT_##name, regs, ret, s0, s1, s2, fl);            \
+		return emit_sc(PG_EVT_##name, regs, ctx->ret, s0, s1, s2, fl);       \
 	}
 #include "syscalls.def"
 #undef PG_SC

@@ -1,0 +1,212 @@
+/**
+ * /proc readers, user and group names, and container ids from cgroup paths: what the process table
+ * needs to describe a process it did not see start.
+ */
+import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import type { ContainerInfo, GroupInfo, UserInfo } from '../engine/event.ts';
+
+export interface ProcSnapshot {
+  pid: number;
+  ppid: number;
+  comm: string;
+  argv: string[];
+  exepath: string;
+  cwd: string;
+  tty: number;
+  sid: number;
+  pgid: number;
+  uid: number;
+  gid: number;
+  euid: number;
+  egid: number;
+  loginuid: number;
+  /** Start time, ns since boot (CLOCK_BOOTTIME, clock-tick resolution). */
+  startBootNs: bigint;
+  capEffective?: bigint;
+  capPermitted?: bigint;
+  capInheritable?: bigint;
+  cgroups: string[];
+  /** Thread ids of the process (task/). */
+  vpid?: number;
+}
+
+function read(p: string): string | undefined {
+  try {
+    return readFileSync(p, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function link(p: string): string | undefined {
+  try {
+    return readlinkSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+const CLK_TCK = 100n;
+
+export function readProc(pid: number, root = '/proc'): ProcSnapshot | undefined {
+  const stat = read(`${root}/${pid}/stat`);
+  if (!stat) return undefined;
+  const close = stat.lastIndexOf(')');
+  const comm = stat.slice(stat.indexOf('(') + 1, close);
+  const f = stat.slice(close + 2).split(' ');
+  // f[0] = state (field 3); field N is f[N - 3].
+  const ppid = Number(f[1]);
+  const pgid = Number(f[2]);
+  const sid = Number(f[3]);
+  const tty = Number(f[4]);
+  const start = BigInt(f[19] ?? '0');
+  const status = read(`${root}/${pid}/status`) ?? '';
+  const ids = (k: string) => (status.match(new RegExp(`^${k}:\\s+(\\d+)\\s+(\\d+)`, 'm')) ?? []).slice(1).map(Number);
+  const [uid = 0, euid = 0] = ids('Uid');
+  const [gid = 0, egid = 0] = ids('Gid');
+  const cap = (k: string) => {
+    const m = status.match(new RegExp(`^${k}:\\s+([0-9a-f]+)`, 'm'));
+    return m?.[1] ? BigInt(`0x${m[1]}`) : undefined;
+  };
+  const nspid = status.match(/^NSpid:\s+(.*)$/m)?.[1]?.trim().split(/\s+/);
+  const cmdline = read(`${root}/${pid}/cmdline`) ?? '';
+  const argv = cmdline.split('\0');
+  if (argv.length && argv[argv.length - 1] === '') argv.pop();
+  const loginuid = Number(read(`${root}/${pid}/loginuid`) ?? '4294967295');
+  const cgroups = (read(`${root}/${pid}/cgroup`) ?? '').split('\n').filter(Boolean).map((l) => l.slice(l.indexOf(':', l.indexOf(':') + 1) + 1));
+  const snap: ProcSnapshot = {
+    pid, ppid, comm, argv,
+    exepath: link(`${root}/${pid}/exe`) ?? '',
+    cwd: link(`${root}/${pid}/cwd`) ?? '/',
+    tty, sid, pgid, uid, gid, euid, egid,
+    loginuid: Number.isFinite(loginuid) ? loginuid : 0xffffffff,
+    startBootNs: (start * 1_000_000_000n) / CLK_TCK,
+    cgroups,
+  };
+  const ce = cap('CapEff'), cp = cap('CapPrm'), ci = cap('CapInh');
+  if (ce !== undefined) snap.capEffective = ce;
+  if (cp !== undefined) snap.capPermitted = cp;
+  if (ci !== undefined) snap.capInheritable = ci;
+  if (nspid && nspid.length) snap.vpid = Number(nspid[nspid.length - 1]);
+  return snap;
+}
+
+export function listPids(root = '/proc'): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync(root)) if (/^\d+$/.test(name)) out.push(Number(name));
+  return out;
+}
+
+export function readFdLink(pid: number, fd: number): string | undefined {
+  return link(`/proc/${pid}/fd/${fd}`);
+}
+
+export function readCwd(pid: number): string | undefined {
+  return link(`/proc/${pid}/cwd`);
+}
+
+// --- containers ---------------------------------------------------------------------------------
+
+const CONTAINER_RE = /(?:^|\/)(docker-|cri-containerd-|crio-|libpod-)?([0-9a-f]{64})(?:\.scope)?$/;
+const RUNTIME: Record<string, string> = { 'docker-': 'docker', 'cri-containerd-': 'containerd', 'crio-': 'cri-o', 'libpod-': 'podman' };
+
+/** Container id from one cgroup path (or its last two components): docker/<id>, cri-containerd-<id>.scope, crio-<id>, libpod-<id>. */
+export function containerFromCgroup(path: string): ContainerInfo | undefined {
+  const m = CONTAINER_RE.exec(path);
+  if (!m || !m[2]) return undefined;
+  if (path.includes('crio-conmon-')) return undefined;
+  const full = m[2];
+  let type = m[1] ? RUNTIME[m[1]] : undefined;
+  if (!type) {
+    const parent = path.slice(0, path.length - m[0].length).split('/').filter(Boolean).pop() ?? '';
+    if (parent === 'docker') type = 'docker';
+    else if (parent === 'libpod' || parent.startsWith('libpod')) type = 'podman';
+    else if (/kubepods/.test(path)) type = 'containerd';
+  }
+  const info: ContainerInfo = { id: full.slice(0, 12), fullId: full };
+  if (type) info.type = type;
+  return info;
+}
+
+export function containerFromCgroups(paths: readonly string[]): ContainerInfo | undefined {
+  for (const p of paths) {
+    const c = containerFromCgroup(p);
+    if (c) return c;
+  }
+  return undefined;
+}
+
+// --- users and groups ---------------------------------------------------------------------------
+
+export class Accounts {
+  private users = new Map<number, UserInfo>();
+  private groups = new Map<number, GroupInfo>();
+  private checkedAt = 0;
+  private mtimes = '';
+  private readonly passwdPath: string;
+  private readonly groupPath: string;
+
+  constructor(root = '/etc') {
+    this.passwdPath = `${root}/passwd`;
+    this.groupPath = `${root}/group`;
+    this.reload();
+  }
+
+  private reload(): void {
+    const m = (p: string) => {
+      try {
+        return String(statSync(p).mtimeMs);
+      } catch {
+        return '-';
+      }
+    };
+    const mt = `${m(this.passwdPath)}/${m(this.groupPath)}`;
+    if (mt === this.mtimes) return;
+    this.mtimes = mt;
+    this.users.clear();
+    this.groups.clear();
+    for (const line of (read(this.passwdPath) ?? '').split('\n')) {
+      const f = line.split(':');
+      if (f.length < 7 || !f[0]) continue;
+      const uid = Number(f[2]);
+      if (!this.users.has(uid)) this.users.set(uid, { uid, name: f[0], homedir: f[5] ?? '', shell: f[6] ?? '' });
+    }
+    for (const line of (read(this.groupPath) ?? '').split('\n')) {
+      const f = line.split(':');
+      if (f.length < 3 || !f[0]) continue;
+      const gid = Number(f[2]);
+      if (!this.groups.has(gid)) this.groups.set(gid, { gid, name: f[0] });
+    }
+  }
+
+  /** Re-reads the files when they changed (checked at most every 5 s). */
+  refresh(now = Date.now()): void {
+    if (now - this.checkedAt < 5000) return;
+    this.checkedAt = now;
+    this.reload();
+  }
+
+  user(uid: number): UserInfo {
+    let u = this.users.get(uid);
+    if (!u) {
+      u = { uid, name: '<NA>' };
+      this.users.set(uid, u);
+    }
+    return u;
+  }
+
+  group(gid: number): GroupInfo {
+    let g = this.groups.get(gid);
+    if (!g) {
+      g = { gid, name: '<NA>' };
+      this.groups.set(gid, g);
+    }
+    return g;
+  }
+}
+
+/** Boot time in ns since the epoch (for /proc start times, which count from boot). */
+export function bootTimeNs(): bigint {
+  const m = (read('/proc/stat') ?? '').match(/^btime\s+(\d+)/m);
+  return m?.[1] ? BigInt(m[1]) * 1_000_000_000n : 0n;
+}
