@@ -11,7 +11,7 @@
  *   stats() -> number[] (per-CPU sums, index = enum pg_stat)
  *   clockOffset() -> bigint (CLOCK_REALTIME - CLOCK_MONOTONIC, ns)
  *   flush()  asks the poll thread to drain and deliver now
- *   stop()
+ *   stop() -> Promise<void>
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -194,10 +194,27 @@ static int get_u64(napi_env env, napi_value obj, const char *key, uint64_t def, 
 	return 0;
 }
 
+static void *destroy_links(void *arg)
+{
+	long k = (long)arg;
+	for (int i = (int)k; i < G.nlinks; i += 16)
+		bpf_link__destroy(G.links[i]);
+	return NULL;
+}
+
 static void cleanup(void)
 {
-	for (int i = 0; i < G.nlinks; i++)
-		bpf_link__destroy(G.links[i]);
+	/* Each detach waits for an RCU grace period: detach in parallel so they overlap. */
+	pthread_t th[16];
+	int started[16] = { 0 };
+	for (long k = 0; k < 16 && k < G.nlinks; k++)
+		started[k] = pthread_create(&th[k], NULL, destroy_links, (void *)k) == 0;
+	for (long k = 0; k < 16 && k < G.nlinks; k++) {
+		if (started[k])
+			pthread_join(th[k], NULL);
+		else
+			destroy_links((void *)k);
+	}
 	G.nlinks = 0;
 	if (G.rb)
 		ring_buffer__free(G.rb);
@@ -343,20 +360,49 @@ static napi_value js_start(napi_env env, napi_callback_info info)
 	return result;
 }
 
-static napi_value js_stop(napi_env env, napi_callback_info info)
+struct stop_work {
+	napi_async_work work;
+	napi_deferred deferred;
+};
+
+static void stop_execute(napi_env env, void *data)
 {
-	(void)info;
+	(void)env;
+	(void)data;
 	if (G.thread_started) {
-		atomic_store(&G.stopping, 1);
-		/* The poll thread may be blocked on a full TSFN queue: abort releases it. */
-		napi_release_threadsafe_function(G.tsfn, napi_tsfn_abort);
 		pthread_join(G.thread, NULL);
 		G.thread_started = 0;
 	}
 	cleanup();
+}
+
+static void stop_complete(napi_env env, napi_status status, void *data)
+{
+	struct stop_work *w = data;
 	napi_value u;
 	napi_get_undefined(env, &u);
-	return u;
+	napi_resolve_deferred(env, w->deferred, u);
+	napi_delete_async_work(env, w->work);
+	free(w);
+}
+
+/* stop() -> Promise: detaching the programs takes RCU grace periods, so it runs off the JS thread. */
+static napi_value js_stop(napi_env env, napi_callback_info info)
+{
+	(void)info;
+	napi_value promise;
+	struct stop_work *w = calloc(1, sizeof(*w));
+	NAPI_CALL(env, napi_create_promise(env, &w->deferred, &promise));
+	if (G.thread_started) {
+		atomic_store(&G.stopping, 1);
+		/* The poll thread may be blocked on a full TSFN queue: abort releases it. */
+		napi_release_threadsafe_function(G.tsfn, napi_tsfn_abort);
+	}
+	napi_value name;
+	napi_create_string_utf8(env, "peregrine-capture-stop", NAPI_AUTO_LENGTH, &name);
+	NAPI_CALL(env, napi_create_async_work(env, NULL, name, stop_execute, stop_complete, w, &w->work));
+	NAPI_CALL(env, napi_queue_async_work(env, w->work));
+	return promise;
 }
 
 static napi_value js_stats(napi_env env, napi_callback_info info)

@@ -36,7 +36,7 @@ export interface AddonStartResult {
 export interface Addon {
   layout: AddonLayout;
   start(opts: AddonStartOptions): AddonStartResult;
-  stop(): void;
+  stop(): Promise<void>;
   /** Per-CPU sums of the kernel counters, by enum pg_stat index. */
   stats(): number[];
   /** CLOCK_REALTIME - CLOCK_MONOTONIC in ns. */

@@ -39,6 +39,9 @@ const SYSCALL_TYPES = [
 /** evt.types this capture can deliver. */
 export const SUPPORTED_EVENT_TYPES: ReadonlySet<string> = new Set([...SYSCALL_TYPES, 'clone', 'clone3', 'fork', 'vfork', 'procexit']);
 
+/** evt.types whose kernel program (syscalls.def) has another name: the tracepoint of umount2(2) is sys_exit_umount. */
+const KERNEL_NAME: Record<string, string> = { umount2: 'umount' };
+
 /** Always attached: the process table follows the working directory (rare syscalls, cheap). */
 const STATE_ALWAYS = ['chdir', 'fchdir'];
 /** Types whose fd.name comes from an earlier open: asking for one of them also tracks file descriptors. */
@@ -48,7 +51,7 @@ const FD_TRACKING = ['open', 'openat', 'openat2', 'creat', 'dup', 'dup2', 'dup3'
 /** Which kernel programs a set of wanted types needs (exec/fork/exit are always on). */
 export function programsFor(types: ReadonlySet<string>): string[] {
   const out = new Set<string>(STATE_ALWAYS);
-  for (const t of types) if ((SYSCALL_TYPES as readonly string[]).includes(t)) out.add(t);
+  for (const t of types) if ((SYSCALL_TYPES as readonly string[]).includes(t)) out.add(KERNEL_NAME[t] ?? t);
   if ([...types].some((t) => FD_CONSUMERS.has(t))) for (const t of FD_TRACKING) out.add(t);
   return [...out];
 }
@@ -62,7 +65,7 @@ export function captureAvailability(): { ok: true } | { ok: false; reason: strin
   return { ok: true };
 }
 
-const KIND_COUNTER: Record<string, string> = { exec: 'execve', clone: 'clone', exit: 'procexit' };
+const KIND_COUNTER: Record<string, string> = { exec: 'execve', clone: 'clone', exit: 'procexit', umount: 'umount2' };
 const ST_SENT = 0, ST_DROP_RINGBUF_FULL = 1, ST_TRUNCATED = 2, ST_READ_FAILED = 3;
 
 let running = false;
@@ -149,7 +152,7 @@ export async function startCapture(opts: CaptureOptions): Promise<Capture> {
       if (stopped) return;
       stopped = true;
       clearInterval(clock);
-      addon.stop();
+      await addon.stop();
       running = false;
     },
   };

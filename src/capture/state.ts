@@ -343,7 +343,9 @@ export class CaptureState {
       case 'setns': args = { fd: I(a[0]!), nstype: I(a[1]!) }; fd = this.fdOf(info, I(a[0]!)); break;
       case 'unshare': args = { flags: U(a[0]!) }; break;
       case 'mount': args = { dev: s0 ?? null, dir: s1 ?? null, type: s2 ?? null, flags: U(a[3]!) }; break;
-      case 'umount2': args = { name: s0 ?? null, flags: I(a[1]!) }; break;
+      case 'umount':
+        type = 'umount2';
+        args = { name: s0 ?? null, flags: I(a[1]!) }; break;
       case 'init_module': args = { length: a[1]!, uargs: s0 ?? null }; break;
       case 'finit_module': args = { fd: I(a[0]!), uargs: s0 ?? null, flags: I(a[2]!) }; fd = this.fdOf(info, I(a[0]!)); break;
       case 'memfd_create':
