@@ -417,16 +417,20 @@ static napi_value js_stats(napi_env env, napi_callback_info info)
 		return arr;
 	__u64 *vals = calloc((size_t)ncpu, sizeof(__u64));
 	int fd = bpf_map__fd(G.skel->maps.stats);
+	__u64 *all = calloc((size_t)ncpu * PG_ST_COUNT, sizeof(__u64));
+	__u32 zero = 0;
+	int ok = all && bpf_map_lookup_elem(fd, &zero, all) == 0;
 	for (__u32 k = 0; k < PG_ST_COUNT; k++) {
 		double sum = 0;
-		if (bpf_map_lookup_elem(fd, &k, vals) == 0)
+		if (ok)
 			for (int c = 0; c < ncpu; c++)
-				sum += (double)vals[c];
+				sum += (double)all[(size_t)c * PG_ST_COUNT + k];
 		napi_value v;
 		napi_create_double(env, sum, &v);
 		napi_set_element(env, arr, k, v);
 	}
 	free(vals);
+	free(all);
 	return arr;
 }
 

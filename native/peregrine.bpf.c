@@ -33,11 +33,16 @@ struct {
 	__type(value, struct scratch);
 } scratch_map SEC(".maps");
 
+struct pg_stats {
+	__u64 v[PG_ST_COUNT];
+};
+
+/* One element per CPU holding every counter (enum pg_stat): one lookup per event. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, PG_ST_COUNT);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct pg_stats);
 } stats SEC(".maps");
 
 #define S_IFMT 00170000
@@ -48,9 +53,22 @@ struct {
 
 static __always_inline void stat_add(__u32 idx)
 {
-	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
-	if (v)
-		*v += 1;
+	__u32 zero = 0;
+	struct pg_stats *st = bpf_map_lookup_elem(&stats, &zero);
+	if (st && idx < PG_ST_COUNT)
+		st->v[idx] += 1;
+}
+
+static __always_inline void stat_add2(__u32 a, __u32 b)
+{
+	__u32 zero = 0;
+	struct pg_stats *st = bpf_map_lookup_elem(&stats, &zero);
+	if (!st)
+		return;
+	if (a < PG_ST_COUNT)
+		st->v[a] += 1;
+	if (b < PG_ST_COUNT)
+		st->v[b] += 1;
 }
 
 static __always_inline struct pg_hdr *begin(__u16 type)
@@ -60,7 +78,8 @@ static __always_inline struct pg_hdr *begin(__u16 type)
 	if (!s)
 		return 0;
 	struct pg_hdr *h = (struct pg_hdr *)s->buf;
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	/* A BTF task pointer: field loads below are plain (fault-checked) loads, not helper calls. */
+	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 pt = bpf_get_current_pid_tgid();
 	__u64 ug = bpf_get_current_uid_gid();
 	h->ts = bpf_ktime_get_ns();
@@ -70,18 +89,18 @@ static __always_inline struct pg_hdr *begin(__u16 type)
 	h->flags = 0;
 	h->pid = pt >> 32;
 	h->tid = (__u32)pt;
-	h->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	h->ppid = task->real_parent->tgid;
 	h->uid = (__u32)ug;
 	h->gid = ug >> 32;
-	h->loginuid = BPF_CORE_READ(task, loginuid.val);
-	h->euid = BPF_CORE_READ(task, cred, euid.val);
+	h->loginuid = task->loginuid.val;
+	h->euid = task->cred->euid.val;
 	h->cpu = bpf_get_smp_processor_id();
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
 	h->blob_len[0] = h->blob_len[1] = h->blob_len[2] = h->blob_len[3] = 0;
 	return h;
 }
 
-static __always_inline void finish(struct pg_hdr *h)
+static __always_inline void finish(struct pg_hdr *h, const __u32 type)
 {
 	__u32 size = h->size;
 	__u64 flags = BPF_RB_NO_WAKEUP;
@@ -91,13 +110,11 @@ static __always_inline void finish(struct pg_hdr *h)
 	if (bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
 	if (bpf_ringbuf_output(&rb, h, size, flags) == 0) {
-		stat_add(PG_ST_SENT);
-		stat_add(PG_ST_TYPE_BASE + 2 * (__u32)h->type);
+		stat_add2(PG_ST_SENT, PG_ST_TYPE_BASE + 2 * type);
 		if (h->flags & PG_HF_TRUNCATED)
 			stat_add(PG_ST_TRUNCATED);
 	} else {
-		stat_add(PG_ST_DROP_RINGBUF_FULL);
-		stat_add(PG_ST_TYPE_BASE + 2 * (__u32)h->type + 1);
+		stat_add2(PG_ST_DROP_RINGBUF_FULL, PG_ST_TYPE_BASE + 2 * type + 1);
 	}
 }
 
@@ -234,7 +251,7 @@ static __always_inline int emit_sc(__u16 type, const struct pt_regs *regs, long 
 		put_tuple(h, (long)h->args[0]);
 	if ((fl & PG_F_TUPLE_RET) && ret >= 0)
 		put_tuple(h, ret);
-	finish(h);
+	finish(h, type);
 	return 0;
 }
 
@@ -336,7 +353,7 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 
 	struct file *exe = BPF_CORE_READ(bprm, file);
 	put_str(h, 3, BPF_CORE_READ(exe, f_path.dentry, d_name.name), 0);
-	finish(h);
+	finish(h, PG_EVT_EXEC);
 	return 0;
 }
 
@@ -358,7 +375,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	if (h->args[4] == 56)
 		h->args[2] = BPF_CORE_READ(regs, di);
 	h->args[3] = BPF_CORE_READ(child, start_time);
-	finish(h);
+	finish(h, PG_EVT_CLONE);
 	return 0;
 }
 
@@ -375,6 +392,6 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	int code = BPF_CORE_READ(p, exit_code);
 	h->ret = code;
 	h->args[0] = code;
-	finish(h);
+	finish(h, PG_EVT_EXIT);
 	return 0;
 }

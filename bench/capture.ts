@@ -1,0 +1,125 @@
+/**
+ * Cost of kernel capture, side by side in one run (by hand, as root; needs gcc and the built addon):
+ *   node bench/capture.ts [rounds=3] [opens=1000000] [getppids=5000000] [execs=2000]
+ * Workloads (a small C program, so the numbers are per syscall and not per interpreter step):
+ *   open    N x (openat of a temp file + close); openat captured, close not
+ *   getppid N x getppid(); never captured: the cost of having any per-syscall tracepoint attached
+ *   exec    N x (vfork + execve /bin/true + wait); exec/clone/exit are always captured
+ * Configurations: no capture; capture with eventTypes {openat}; capture with every supported type.
+ * Reports medians over the rounds of ns/op, the slowdown against the baseline of the same round,
+ * events/s delivered to JS during the workload, the consumer's CPU and the kernel drop counter.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { captureAvailability, startCapture, type Capture } from '../src/capture/index.ts';
+
+const rounds = Number(process.argv[2] ?? 3);
+const N = { open: Number(process.argv[3] ?? 1_000_000), getppid: Number(process.argv[4] ?? 5_000_000), exec: Number(process.argv[5] ?? 2000) };
+
+const avail = captureAvailability();
+if (!avail.ok) {
+  console.error(`capture is not available: ${avail.reason}`);
+  process.exit(1);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'pg-bench-'));
+const src = join(dir, 'work.c');
+const bin = join(dir, 'work');
+const target = join(dir, 'target');
+writeFileSync(target, 'x');
+writeFileSync(src, `
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+static long long now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1000000000LL + t.tv_nsec; }
+int main(int argc, char **argv) {
+  long n = atol(argv[2]);
+  long long t0 = now();
+  if (!strcmp(argv[1], "open")) {
+    for (long i = 0; i < n; i++) { int fd = openat(AT_FDCWD, argv[3], O_RDONLY); if (fd >= 0) close(fd); }
+  } else if (!strcmp(argv[1], "getppid")) {
+    for (long i = 0; i < n; i++) syscall(SYS_getppid);
+  } else {
+    for (long i = 0; i < n; i++) {
+      pid_t p = vfork();
+      if (p == 0) { execl("/bin/true", "true", (char *)0); _exit(127); }
+      int st; waitpid(p, &st, 0);
+    }
+  }
+  printf("%lld\\n", now() - t0);
+  return 0;
+}
+`);
+execFileSync('gcc', ['-O2', '-o', bin, src]);
+
+type Workload = keyof typeof N;
+const workloads: Workload[] = ['open', 'getppid', 'exec'];
+type Config = 'none' | 'openat' | 'all';
+const configs: Config[] = ['none', 'openat', 'all'];
+
+interface Sample { nsPerOp: number; evPerSec: number; delivered: number; cpuMs: number; drops: number }
+const samples = new Map<string, Sample[]>();
+
+let delivered = 0;
+function runWorkload(w: Workload): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, [w, String(N[w]), target], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(Number(out.trim())) : reject(new Error(`${w} exited ${code}`))));
+  });
+}
+
+const log = { info() {}, warn(o: object | string, m?: string) { console.error('warn', o, m ?? ''); } };
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+
+for (let r = 0; r < rounds; r++) {
+  for (const c of configs) {
+    let cap: Capture | undefined;
+    if (c !== 'none') {
+      cap = await startCapture({ eventTypes: c === 'openat' ? new Set(['openat']) : undefined, onEvents: (e) => { delivered += e.length; }, log, ringBufferMB: 8 });
+    }
+    for (const w of workloads) {
+      const d0 = delivered;
+      const drops0 = cap?.stats().drops.ringbuf_full ?? 0;
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      const ns = await runWorkload(w);
+      await new Promise((res) => setTimeout(res, 100)); // let the last batch arrive
+      const wall = (performance.now() - t0) / 1000;
+      const cpu = process.cpuUsage(cpu0);
+      const s: Sample = {
+        nsPerOp: ns / N[w], delivered: delivered - d0, evPerSec: (delivered - d0) / wall,
+        cpuMs: (cpu.user + cpu.system) / 1000, drops: (cap?.stats().drops.ringbuf_full ?? 0) - drops0,
+      };
+      const k = `${w}/${c}`;
+      samples.set(k, [...(samples.get(k) ?? []), s]);
+      console.error(`round ${r + 1} ${k}: ${s.nsPerOp.toFixed(1)} ns/op, ${s.delivered} events, ${s.drops} drops`);
+    }
+    await cap?.stop();
+  }
+}
+
+console.log(`\nkernel capture cost: medians of ${rounds} round(s); ratio = median of per-round ratios against "none"`);
+console.log(`${'workload'.padEnd(22)}${'capture'.padEnd(9)}${'ns/op'.padStart(10)}${'ratio'.padStart(8)}${'events'.padStart(10)}${'events/s'.padStart(11)}${'node CPU ms'.padStart(13)}${'drops'.padStart(8)}`);
+for (const w of workloads) {
+  const base = samples.get(`${w}/none`) ?? [];
+  for (const c of configs) {
+    const ss = samples.get(`${w}/${c}`) ?? [];
+    const ratios = ss.map((s, i) => s.nsPerOp / (base[i]?.nsPerOp ?? NaN));
+    const label = w === 'open' ? `open+close x${N.open}` : w === 'getppid' ? `getppid x${N.getppid}` : `vfork+exec x${N.exec}`;
+    console.log(`${label.padEnd(22)}${c.padEnd(9)}${median(ss.map((s) => s.nsPerOp)).toFixed(1).padStart(10)}${(c === 'none' ? '1.00' : median(ratios).toFixed(2)).padStart(8)}`
+      + `${String(median(ss.map((s) => s.delivered))).padStart(10)}${Math.round(median(ss.map((s) => s.evPerSec))).toString().padStart(11)}`
+      + `${Math.round(median(ss.map((s) => s.cpuMs))).toString().padStart(13)}${String(median(ss.map((s) => s.drops))).padStart(8)}`);
+  }
+}
+rmSync(dir, { recursive: true, force: true });
