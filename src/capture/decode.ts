@@ -51,10 +51,6 @@ export function checkLayout(l: AddonLayout & Record<string, unknown>): void {
   }
 }
 
-function i64(b: Buffer, o: number): number {
-  return b.readInt32LE(o + 4) * 4294967296 + b.readUInt32LE(o);
-}
-
 /** The string types the kernel copies into slot 2 for these kinds are not strings. */
 const BYTES_SLOT2 = new Set(['connect', 'bind', 'exec']);
 
@@ -65,23 +61,31 @@ function cstr(b: Buffer, start: number, len: number): string {
   return b.toString('utf8', start, end);
 }
 
-export function decodeBatch(buf: Buffer, names: readonly string[], onEvent: (e: RawEvent) => void): number {
+export function decodeBatch(input: Buffer, names: readonly string[], onEvent: (e: RawEvent) => void): number {
+  // Header fields are read through 32-bit views (records are 8-byte aligned); copy if the buffer is not.
+  const buf = (input.byteOffset & 7) === 0 ? input : Buffer.from(new Uint8Array(input));
+  const u32 = new Uint32Array(buf.buffer, buf.byteOffset, buf.length >>> 2);
+  const i32 = new Int32Array(buf.buffer, buf.byteOffset, buf.length >>> 2);
+  const i64 = (w: number) => (i32[w + 1]! * 4294967296) + u32[w]!;
   let o = 0;
   let n = 0;
   while (o + HEADER_SIZE <= buf.length) {
-    const size = buf.readUInt32LE(o + OFF_SIZE);
+    const w = o >>> 2;
+    const size = u32[w + (OFF_SIZE >> 2)]!;
     if (size < HEADER_SIZE || o + size > buf.length) break;
-    const kind = names[buf.readUInt16LE(o + OFF_TYPE)] ?? 'none';
-    const args = [i64(buf, o + OFF_ARGS), i64(buf, o + OFF_ARGS + 8), i64(buf, o + OFF_ARGS + 16),
-      i64(buf, o + OFF_ARGS + 24), i64(buf, o + OFF_ARGS + 32), i64(buf, o + OFF_ARGS + 40)];
+    const tf = u32[w + (OFF_TYPE >> 2)]!;
+    const kind = names[tf & 0xffff] ?? 'none';
+    const aw = w + (OFF_ARGS >> 2);
+    const args = [i64(aw), i64(aw + 2), i64(aw + 4), i64(aw + 6), i64(aw + 8), i64(aw + 10)];
     let commEnd = o + OFF_COMM;
     while (commEnd < o + OFF_COMM + 16 && buf[commEnd] !== 0) commEnd++;
     const str: (string | undefined)[] = [undefined, undefined, undefined];
     let blob2: Buffer | undefined;
     let blob3: Buffer | undefined;
     let p = o + HEADER_SIZE;
+    const bl = w + (OFF_BLOBLEN >> 2);
     for (let i = 0; i < 4; i++) {
-      const len = buf.readUInt16LE(o + OFF_BLOBLEN + 2 * i);
+      const len = (u32[bl + (i >> 1)]! >>> ((i & 1) * 16)) & 0xffff;
       if (len === 0) continue;
       if (p + len > o + size) break;
       if (i === 3) blob3 = buf.subarray(p, p + len);
@@ -89,21 +93,22 @@ export function decodeBatch(buf: Buffer, names: readonly string[], onEvent: (e: 
       else str[i] = kind === 'exec' && i === 1 ? buf.toString('utf8', p, p + len) : cstr(buf, p, len);
       p += len;
     }
+    const pw = w + (OFF_PID >> 2);
     onEvent({
       kind,
       mono: buf.readBigUInt64LE(o + OFF_TS),
-      ret: i64(buf, o + OFF_RET),
+      ret: i64(w + (OFF_RET >> 2)),
       args,
-      pid: buf.readUInt32LE(o + OFF_PID),
-      tid: buf.readUInt32LE(o + OFF_PID + 4),
-      ppid: buf.readUInt32LE(o + OFF_PID + 8),
-      uid: buf.readUInt32LE(o + OFF_PID + 12),
-      gid: buf.readUInt32LE(o + OFF_PID + 16),
-      loginuid: buf.readUInt32LE(o + OFF_PID + 20),
-      euid: buf.readUInt32LE(o + OFF_PID + 24),
-      cpu: buf.readUInt32LE(o + OFF_PID + 28),
-      comm: buf.toString('utf8', o + OFF_COMM, commEnd),
-      truncated: (buf.readUInt16LE(o + OFF_FLAGS) & 1) !== 0,
+      pid: u32[pw]!,
+      tid: u32[pw + 1]!,
+      ppid: u32[pw + 2]!,
+      uid: u32[pw + 3]!,
+      gid: u32[pw + 4]!,
+      loginuid: u32[pw + 5]!,
+      euid: u32[pw + 6]!,
+      cpu: u32[pw + 7]!,
+      comm: buf.toString('latin1', o + OFF_COMM, commEnd),
+      truncated: ((tf >>> 16) & 1) !== 0,
       str,
       blob2,
       blob3,
