@@ -16,6 +16,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -264,37 +265,53 @@ static napi_value js_start(napi_env env, napi_callback_info info)
 	G.log_len = 0;
 	G.log[0] = 0;
 	libbpf_set_print(libbpf_log);
-	G.skel = peregrine_bpf__open();
-	if (!G.skel) {
-		char msg[66000];
-		snprintf(msg, sizeof(msg), "opening the BPF object failed: %s %s", strerror(errno), G.log);
-		napi_throw_error(env, "PRG_CAPTURE_OPEN", msg);
-		return NULL;
-	}
-	G.skel->rodata->self_tgid = (__u32)self_pid;
-	G.skel->rodata->wakeup_bytes = wakeup_bytes;
-	bpf_map__set_max_entries(G.skel->maps.rb, (__u32)rs);
-
-	/* Which syscall programs: enable[] holds syscall names (sc_<name>); the sched_* ones always load. */
-	uint32_t n_enable = 0;
-	napi_get_array_length(env, enable, &n_enable);
-	struct bpf_program *prog;
-	bpf_object__for_each_program(prog, G.skel->obj) {
-		const char *pn = bpf_program__name(prog);
-		if (strncmp(pn, "sc_", 3) != 0)
-			continue;
-		bool want = false;
-		for (uint32_t i = 0; i < n_enable && !want; i++) {
-			napi_value e;
-			char name[64];
-			size_t l;
-			napi_get_element(env, enable, i, &e);
-			if (napi_get_value_string_utf8(env, e, name, sizeof(name), &l) == napi_ok && strcmp(name, pn + 3) == 0)
-				want = true;
+	/* The verifier gives up with EAGAIN when a signal is pending (profilers, timers): retry a few times. */
+	int err = 0;
+	for (int attempt = 0; attempt < 8; attempt++) {
+		G.skel = peregrine_bpf__open();
+		if (!G.skel) {
+			char msg[66000];
+			snprintf(msg, sizeof(msg), "opening the BPF object failed: %s %s", strerror(errno), G.log);
+			napi_throw_error(env, "PRG_CAPTURE_OPEN", msg);
+			return NULL;
 		}
-		bpf_program__set_autoload(prog, want);
+		G.skel->rodata->self_tgid = (__u32)self_pid;
+		G.skel->rodata->wakeup_bytes = wakeup_bytes;
+		bpf_map__set_max_entries(G.skel->maps.rb, (__u32)rs);
+
+		/* Which syscall programs: enable[] holds syscall names (sc_<name>); the sched_* ones always load. */
+		uint32_t n_enable = 0;
+		napi_get_array_length(env, enable, &n_enable);
+		struct bpf_program *prog;
+		bpf_object__for_each_program(prog, G.skel->obj) {
+			const char *pn = bpf_program__name(prog);
+			if (strncmp(pn, "sc_", 3) != 0)
+				continue;
+			bool want = false;
+			for (uint32_t i = 0; i < n_enable && !want; i++) {
+				napi_value e;
+				char name[64];
+				size_t l;
+				napi_get_element(env, enable, i, &e);
+				if (napi_get_value_string_utf8(env, e, name, sizeof(name), &l) == napi_ok && strcmp(name, pn + 3) == 0)
+					want = true;
+			}
+			bpf_program__set_autoload(prog, want);
+		}
+		G.log_len = 0;
+		G.log[0] = 0;
+		/* Block signals while the verifier runs so a profiler's timer cannot abort it. */
+		sigset_t all, old;
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		err = peregrine_bpf__load(G.skel);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (err != -EAGAIN)
+			break;
+		peregrine_bpf__destroy(G.skel);
+		G.skel = NULL;
+		usleep(2000);
 	}
-	int err = peregrine_bpf__load(G.skel);
 	if (err) {
 		char msg[66000];
 		snprintf(msg, sizeof(msg), "loading the BPF programs failed (%s): %s", strerror(-err), G.log);
@@ -303,6 +320,7 @@ static napi_value js_start(napi_env env, napi_callback_info info)
 		return NULL;
 	}
 
+	struct bpf_program *prog;
 	napi_value result, attached, failed;
 	napi_create_object(env, &result);
 	napi_create_array(env, &attached);
