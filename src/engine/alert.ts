@@ -4,7 +4,7 @@
  */
 import { priorityTitle } from '../alert/priority.ts';
 import type { EngineEvent } from './event.ts';
-import { iso8601 } from './fields/syscall.ts';
+import { iso8601, localTime } from './fields/syscall.ts';
 import type { CompiledRule, FormattedOutput } from './rule.ts';
 
 export interface FalcoAlert {
@@ -22,12 +22,6 @@ export interface AlertOptions {
   hostname: string;
   /** Falco's time_format_iso_8601: the output prefix is evt.time.iso8601 instead of local evt.time. */
   iso8601: boolean;
-}
-
-function localTime(ns: bigint): string {
-  const d = new Date(Number(ns / 1_000_000n));
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${String(ns % 1_000_000_000n).padStart(9, '0')}`;
 }
 
 export function buildAlert(rule: CompiledRule, event: EngineEvent, formatted: FormattedOutput, options: AlertOptions): FalcoAlert {

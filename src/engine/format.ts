@@ -5,7 +5,7 @@
  */
 import type { FieldScalar, FieldTable, FieldValue } from './fields/field.ts';
 import { iso8601 } from './fields/syscall.ts';
-import { resolveField } from './lang/compile.ts';
+import { resolveField, scalarText } from './lang/compile.ts';
 import type { FormattedOutput, OutputFormatter } from './rule.ts';
 
 type Part = string | { key: string; width: number | undefined; extract: (event: any) => FieldValue; render: (v: FieldValue) => string };
@@ -80,11 +80,6 @@ function formatWith(parts: Part[], event: unknown): FormattedOutput {
     fields[p.key] = jsonValue(v);
   }
   return { text, fields };
-}
-
-function scalarText(v: FieldScalar): string {
-  if (v instanceof Uint8Array) return Buffer.from(v).toString('latin1');
-  return String(v);
 }
 
 /** Lists print as "(a,b)", like the k8saudit plugin; an any-of field (proc.aname) prints its nearest value. */

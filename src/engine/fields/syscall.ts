@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { FdInfo, SyscallEvent, ThreadInfo } from '../event.ts';
 import { def, listDef, INDEX_ARG, KEY_ARG_DOT } from './define.ts';
 import { fieldTable, type FieldDef, type FieldTable } from './field.ts';
-import { argText, capabilitiesText, errnoName, O_ACCMODE, O_CREAT, O_RDWR, O_WRONLY, resultText, valueText } from './syscall-render.ts';
+import { argText, capabilitiesText, errnoName, O_ACCMODE, O_CREAT, O_RDWR, O_WRONLY, valueText } from './syscall-render.ts';
 import { isKnownEventType } from './event-types.ts';
 
 type E = SyscallEvent;
@@ -80,7 +80,8 @@ function openFlags(e: E): number | undefined {
   return typeof f === 'number' ? f : undefined;
 }
 
-function time(ns: bigint): string {
+/** evt.time as text: local HH:MM:SS.nnnnnnnnn. */
+export function localTime(ns: bigint): string {
   const d = new Date(Number(ns / 1_000_000n));
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${String(ns % 1_000_000_000n).padStart(9, '0')}`;
@@ -94,7 +95,7 @@ export function iso8601(ns: bigint, zone: 'Z' | '+0000'): string {
 const evtFields: F[] = [
   def('evt.num', 'uint64', 'Event number.', (e) => e.num),
   def('evt.time', 'abstime', 'Event time (text: local HH:MM:SS.nnnnnnnnn).', (e) => e.ts),
-  def('evt.time.s', 'charbuf', 'Event time, HH:MM:SS.', (e) => time(e.ts).slice(0, 8)),
+  def('evt.time.s', 'charbuf', 'Event time, HH:MM:SS.', (e) => localTime(e.ts).slice(0, 8)),
   def('evt.time.iso8601', 'abstime', 'Event time as ISO 8601 (text: 2016-08-04T16:17:57.881781397+0000).', (e) => e.ts),
   def('evt.datetime', 'charbuf', 'Event date and time.', (e) => iso8601(e.ts, 'Z')),
   def('evt.rawtime', 'abstime', 'Event time in ns since the epoch.', (e) => e.ts),
@@ -326,4 +327,3 @@ export function setEventHostname(name: string): void {
 
 export const syscallFields: FieldTable<SyscallEvent> = fieldTable('syscall', [...evtFields, ...procFields, ...userFields, ...fdFields, ...containerFields]);
 
-export { resultText };

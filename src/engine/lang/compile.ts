@@ -5,7 +5,6 @@
  */
 import type { BinaryCheckExpr, Expr, FieldExpr, FieldLike, Position, TransformerArg, TransformerExpr } from './ast.ts';
 import type { FieldDef, FieldScalar, FieldTable, FieldType, FieldValue } from '../fields/field.ts';
-import { conditionToString } from './print.ts';
 import { globMatcher, pathPrefixMatcher, regexMatcher } from './match.ts';
 import { parseIp, parseNet, type IpNet } from './ip.ts';
 import { TRANSFORMERS } from './parser.ts';
@@ -501,7 +500,7 @@ function mapValue(v: FieldValue, f: (s: string) => string): FieldValue {
   return f(scalarText(v));
 }
 
-function scalarText(v: FieldScalar): string {
+export function scalarText(v: FieldScalar): string {
   return v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : String(v);
 }
 
@@ -593,4 +592,3 @@ function dynamicTest(op: string, kind: Kind, x: FieldScalar, y: FieldScalar): bo
   return false;
 }
 
-export { conditionToString };

@@ -77,7 +77,7 @@ export class Collector {
       this.warn(item, 'LOAD_INVALID_LIST_NAME', `List has an invalid name. List names should match a regular expression: [^()"'[:space:]=,]+`);
     }
     const items = this.stringList(item, 'items', true);
-    const mode = this.overrideMode(item, 'items', new Set(['items']));
+    const mode = this.overrideMode(item, new Set(['items']));
     const existing = this.lists.get(item.name);
     const counter = ++this.counter;
     if (mode === 'append') {
@@ -103,7 +103,7 @@ export class Collector {
       this.warn(item, 'LOAD_INVALID_MACRO_NAME', 'Macro has an invalid name. Macro names should match a regular expression: [a-zA-Z]+[a-zA-Z0-9_]*');
     }
     const condition = this.requireString(item, 'condition', 'macro');
-    const mode = this.overrideMode(item, 'macro', new Set(['condition']));
+    const mode = this.overrideMode(item, new Set(['condition']));
     const existing = this.macros.get(item.name);
     const counter = ++this.counter;
     if (mode === 'append') {
@@ -187,7 +187,7 @@ export class Collector {
       source,
       tags: [...new Set(this.stringList(item, 'tags', false))],
       enabled: this.bool(item, 'enabled', true),
-      exceptions: this.exceptions(item, source ?? 'syscall'),
+      exceptions: this.exceptions(item),
       warnEvttypes: this.bool(item, 'warn_evttypes', true),
       skipIfUnknownFilter: this.bool(item, 'skip-if-unknown-filter', false),
       index: counter,
@@ -266,7 +266,7 @@ export class Collector {
         rule.tags = [...new Set(this.stringList(item, 'tags', false))];
         break;
       case 'exceptions':
-        rule.exceptions = this.exceptions(item, rule.source ?? 'syscall');
+        rule.exceptions = this.exceptions(item);
         if (rule.exceptions.some((e) => e.values.length === 0)) this.warn(item, 'LOAD_APPEND_NO_VALUES', 'Overriding/appending exception with no values');
         break;
       case 'enabled':
@@ -304,7 +304,7 @@ export class Collector {
     }
   }
 
-  private exceptions(item: RawItem, _source: string): ExceptionDef[] {
+  private exceptions(item: RawItem): ExceptionDef[] {
     const raw = item.data.exceptions;
     if (raw === undefined || raw === null) return [];
     if (!Array.isArray(raw)) this.fail(item, 'rule', 'Rule exceptions must be a sequence');
@@ -321,7 +321,7 @@ export class Collector {
   // --- value helpers
 
   /** 'append' / 'replace' / 'define' for list and macro items (`append: true` or `override: {<key>: ...}`). */
-  private overrideMode(item: RawItem, what: string, keys: Set<string>): 'append' | 'replace' | 'define' {
+  private overrideMode(item: RawItem, keys: Set<string>): 'append' | 'replace' | 'define' {
     const o = item.data.override;
     if (o !== undefined) {
       if (item.data.append === true) {
@@ -342,7 +342,6 @@ export class Collector {
       this.warn(item, 'LOAD_DEPRECATED_ITEM', DEPRECATED_APPEND);
       return 'append';
     }
-    void what;
     return 'define';
   }
 
