@@ -309,6 +309,8 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	h->args[0] = BPF_CORE_READ(regs, orig_ax);
 	struct tty_struct *tty = BPF_CORE_READ(task, signal, tty);
+	/* The scratch header is reused per CPU: without a tty, args[1] must not keep the last event's value. */
+	h->args[1] = 0;
 	if (tty) {
 		__u32 major = BPF_CORE_READ(tty, driver, major);
 		__u32 minor = BPF_CORE_READ(tty, driver, minor_start) + BPF_CORE_READ(tty, index);

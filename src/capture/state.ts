@@ -65,7 +65,7 @@ export class CaptureState {
   private fromSnapshot(s: ProcSnapshot): ThreadInfo {
     const info: ThreadInfo = {
       tid: s.pid, pid: s.pid, ppid: s.ppid, sid: s.sid, vpgid: s.pgid,
-      comm: s.comm, exe: s.argv[0] ?? s.comm, exepath: s.exepath.replace(/ \(deleted\)$/, ''), args: s.argv.slice(1),
+      comm: s.comm, exe: s.argv[0] ?? s.comm, exepath: exePathOf(s.exepath), args: s.argv.slice(1),
       cwd: s.cwd, tty: s.tty, loginuid: s.loginuid, uid: s.uid, gid: s.gid, euid: s.euid, egid: s.egid,
       startTs: this.bootNs + s.startBootNs,
       user: this.accounts.user(s.uid), group: this.accounts.group(s.gid),
@@ -76,7 +76,7 @@ export class CaptureState {
     if (s.capEffective !== undefined) info.capEffective = s.capEffective;
     if (s.capPermitted !== undefined) info.capPermitted = s.capPermitted;
     if (s.capInheritable !== undefined) info.capInheritable = s.capInheritable;
-    if (info.exepath.startsWith('/memfd:')) info.exeFromMemfd = true;
+    if (info.exepath.startsWith('memfd:')) info.exeFromMemfd = true;
     const c = containerFromCgroups(s.cgroups);
     if (c) info.container = c;
     return info;
@@ -380,13 +380,13 @@ export class CaptureState {
     let exepath: string;
     let fromMemfd = false;
     if (dentry.startsWith('memfd:')) {
-      exepath = `/${dentry}`;
+      exepath = dentry;
       fromMemfd = true;
     } else if (filename.startsWith('/dev/fd/') || filename.startsWith('/proc/self/fd/')) {
       const n = Number(filename.split('/')[filename.startsWith('/dev') ? 3 : 4]);
       const f = Number.isInteger(n) ? prev.fds?.get(n) : undefined;
       exepath = f?.name ?? filename;
-      if (f?.type === 'memfd') { exepath = `/${f.name}`; fromMemfd = true; }
+      if (f?.type === 'memfd') { exepath = f.name; fromMemfd = true; }
     } else exepath = filename.startsWith('/') ? posix.normalize(filename) : posix.join(prev.cwd, filename);
 
     let container: ContainerInfo | undefined = prev.container;
@@ -454,6 +454,12 @@ function fdFromLink(num: number, l: string): FdInfo {
     name = l.slice(1).replace(/ \(deleted\)$/, '');
   } else name = l.replace(/ \(deleted\)$/, '');
   return { num, type, name };
+}
+
+/** /proc/<pid>/exe as Falco shows it: no " (deleted)" suffix, and memfd files as "memfd:<name>". */
+function exePathOf(link: string): string {
+  const p = link.replace(/ \(deleted\)$/, '');
+  return p.startsWith('/memfd:') ? p.slice(1) : p;
 }
 
 function l4(t: Tuple): FdInfo['l4proto'] {
