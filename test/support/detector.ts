@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,7 +60,11 @@ export async function startDetector(opts: { config: string; rules?: string[]; ti
     if (rec.msg === 'kernel capture started') ready = true;
     if (ready && port) readyResolve();
   });
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => { readyResolve(); r(code); }));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => {
+    rmSync(dir, { recursive: true, force: true });
+    readyResolve();
+    r(code);
+  }));
   const timeoutMs = opts.timeoutMs ?? 60_000;
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([readyPromise, new Promise((r) => { timer = setTimeout(r, timeoutMs); })]);
