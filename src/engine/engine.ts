@@ -49,7 +49,7 @@ export interface RuleEngine {
   /** The event types the enabled rules of a source can match; undefined = every type. */
   eventTypes(source: string): Set<string> | undefined;
   /** The rules the event matches: at most one with rule_matching first. */
-  evaluate(event: EngineEvent): CompiledRule[];
+  evaluate(event: EngineEvent): readonly CompiledRule[];
   describe(): RuleDescription;
 }
 
@@ -114,7 +114,7 @@ function checkEngineVersion(item: RawItem): void {
 class IndexedEngine implements RuleEngine {
   readonly rules: readonly CompiledRule[];
   private readonly bySource = new Map<string, CompiledRule[]>();
-  private readonly byType = new Map<string, CompiledRule[]>();
+  private readonly byType = new Map<string, TypedRule[]>();
   private readonly first: boolean;
   private readonly collector: Collector;
   private readonly compiled: CompileResult;
@@ -144,23 +144,42 @@ class IndexedEngine implements RuleEngine {
     return out;
   }
 
-  evaluate(event: EngineEvent): CompiledRule[] {
-    const candidates = event.source === 'syscall' ? this.rulesForType(event.type) : this.bySource.get(event.source);
-    if (!candidates) return [];
+  evaluate(event: EngineEvent): readonly CompiledRule[] {
+    if (event.source === 'syscall') return this.evaluateTyped(event, this.rulesForType(event.type));
+    const candidates = this.bySource.get(event.source);
+    if (!candidates) return NO_MATCH;
     let matched: CompiledRule[] | undefined;
     for (const rule of candidates) {
       if (!rule.matches(event)) continue;
       if (this.first) return [rule];
       (matched ??= []).push(rule);
     }
-    return matched ?? [];
+    return matched ?? NO_MATCH;
   }
 
-  /** Syscall rules that can match this event type, in position order; built once per type. */
-  private rulesForType(type: string): CompiledRule[] {
+  private evaluateTyped(event: EngineEvent, candidates: readonly TypedRule[]): readonly CompiledRule[] {
+    let matched: CompiledRule[] | undefined;
+    for (const c of candidates) {
+      if (!c.matches(event)) continue;
+      if (this.first) return [c.rule];
+      (matched ??= []).push(c.rule);
+    }
+    return matched ?? NO_MATCH;
+  }
+
+  /**
+   * Syscall rules that can match this event type, in position order, each with its condition compiled
+   * for that type; built once per type, the first time an event of it arrives.
+   */
+  private rulesForType(type: string): TypedRule[] {
     let list = this.byType.get(type);
     if (!list) {
-      list = (this.bySource.get('syscall') ?? []).filter((r) => !r.eventTypes || r.eventTypes.has(type));
+      list = [];
+      for (const rule of this.bySource.get('syscall') ?? []) {
+        if (rule.eventTypes && !rule.eventTypes.has(type)) continue;
+        const matches = rule.forType ? rule.forType(type) : (e: EngineEvent) => rule.matches(e);
+        if (matches) list.push({ rule, matches });
+      }
       this.byType.set(type, list);
     }
     return list;
@@ -182,6 +201,15 @@ class IndexedEngine implements RuleEngine {
       })),
     };
   }
+}
+
+/** Most events match nothing: one shared empty result instead of an allocation each. */
+const NO_MATCH: readonly CompiledRule[] = Object.freeze([]);
+
+/** A syscall rule with its condition specialised for one event type. */
+interface TypedRule {
+  rule: CompiledRule;
+  matches: (event: EngineEvent) => boolean;
 }
 
 function priorityName(p: Priority): string {

@@ -33,6 +33,11 @@ export interface CompiledRule {
   eventTypes: Set<string> | undefined;
   /** The compiled condition. */
   matches(event: any): boolean;
+  /**
+   * Syscall rules: the condition compiled for events of one type (its evt.type checks folded to
+   * constants), or false when it cannot match that type. The engine calls it once per type it meets.
+   */
+  forType?(type: string): ((event: any) => boolean) | false;
   /** Present when loadRules was given a compileOutput callback. */
   format?: OutputFormatter;
 }

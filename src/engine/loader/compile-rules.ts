@@ -9,6 +9,7 @@ import { ConditionSyntaxError, parseCondition } from '../lang/parser.ts';
 import { ConditionCompileError, compileCondition } from '../lang/compile.ts';
 import { conditionToString } from '../lang/print.ts';
 import { eventTypesOf } from '../lang/event-types.ts';
+import { specializeForType } from '../lang/specialize.ts';
 import type { FieldTable } from '../fields/field.ts';
 import type { CompiledRule, OutputCompiler } from '../rule.ts';
 import type { Collector, MacroDef, RuleDef } from './collector.ts';
@@ -141,6 +142,7 @@ class RulesCompiler {
         index: rule.index,
       };
       if (format) out.format = format;
+      if (source === 'syscall') out.forType = (type) => compileForType(ast, type, table);
       this.result.rules.push(out);
     } catch (err) {
       if (rule.skipIfUnknownFilter && err instanceof Error && UNKNOWN_FILTER.test(err.message)) {
@@ -243,4 +245,14 @@ function locateInCondition(item: RawItem, text: string, pos: Position): Location
     if (k >= 0) return locate(item.file, range[0] + k);
   }
   return item.keyAt('condition');
+}
+
+const ALWAYS = () => true;
+
+/** A rule's condition for one event type; the whole condition compiled already, so its parts compile too. */
+function compileForType(ast: Expr, type: string, table: FieldTable<any>): ((event: any) => boolean) | false {
+  const s = specializeForType(ast, type);
+  if (s === true) return ALWAYS;
+  if (s === false) return false;
+  return compileCondition(s, table).matches;
 }
