@@ -65,6 +65,48 @@ export function compileCondition(expr: Expr, table: FieldTable<any>): CompiledCo
   return { matches, warnings: c.warnings };
 }
 
+/**
+ * The same condition as compileCondition, as one generated function: and/or/not become JavaScript
+ * operators and each check reads its field and applies its test at its own call site. Every call site
+ * then has a single target, which V8 can inline — the closure tree's shared `and`/`anyValue` closures
+ * call a different function per rule and stay megamorphic. No rule text enters the generated source:
+ * fields, constants and tests stay in closures, referenced by index. For conditions already compiled
+ * once (their errors and warnings were reported then).
+ */
+export function inlineCondition(expr: Expr, table: FieldTable<any>): Predicate {
+  const c = new Compiler(table);
+  const refs: unknown[] = [];
+  const ref = (x: unknown) => `r${refs.push(x) - 1}`;
+  let values = 0;
+  const emit = (e: Expr): string => {
+    switch (e.kind) {
+      case 'and':
+      case 'or':
+        return `(${e.children.map(emit).join(e.kind === 'and' ? ' && ' : ' || ')})`;
+      case 'not':
+        return `!${emit(e.child)}`;
+      case 'binary': {
+        const parts = c.binaryParts(e);
+        if ('predicate' in parts) return `${ref(parts.predicate)}(ev)`;
+        const v = `v${values++}`;
+        const test = ref(parts.test);
+        return `((${v} = ${ref(parts.left.extract)}(ev)) !== undefined && (Array.isArray(${v}) ? ${ref(anyOf)}(${v}, ${test}) : ${test}(${v})))`;
+      }
+      default:
+        return `${ref(c.compile(e))}(ev)`;
+    }
+  };
+  const body = emit(expr);
+  const locals = Array.from({ length: values }, (_, i) => `v${i}`);
+  const source = `return function condition(ev) {${locals.length ? ` let ${locals.join(', ')};` : ''} return ${body}; };`;
+  return new Function(...refs.map((_, i) => `r${i}`), source)(...refs) as Predicate;
+}
+
+function anyOf(values: FieldScalar[], test: (x: FieldScalar) => boolean): boolean {
+  for (const x of values) if (test(x)) return true;
+  return false;
+}
+
 /** Resolves `name`, `name[arg]` or the dot form `evt.arg.flags` to a field definition and its argument. */
 export function resolveField(table: FieldTable<any>, name: string, arg: string | undefined): { def: FieldDef<any>; arg: string | undefined } | undefined {
   const def = table.fields.get(name);
@@ -128,6 +170,15 @@ class Compiler {
   }
 
   private compileBinary(e: BinaryCheckExpr): Predicate {
+    const parts = this.binaryParts(e);
+    return 'predicate' in parts ? parts.predicate : anyValue(parts.left, parts.test);
+  }
+
+  /**
+   * A binary check, either as a whole predicate or, in the common shape, as an operand and a test of
+   * one of its values (true if any value passes), which inlineCondition turns into straight-line code.
+   */
+  binaryParts(e: BinaryCheckExpr): { predicate: Predicate } | { left: Operand; test: (x: FieldScalar) => boolean } {
     const left = this.operand(e.left);
     const op = e.op;
     if (left.isList && op !== 'in' && op !== 'intersects') {
@@ -140,7 +191,7 @@ class Compiler {
       throw new ConditionCompileError(`filter error: '${e.modifier}' modifier not supported with '${op}' on ${KIND_TEXT[left.kind]} filters`, e.pos);
     }
     const right = e.right;
-    if (right.kind === 'field' || right.kind === 'transformer') return this.compileDynamic(e, left, right);
+    if (right.kind === 'field' || right.kind === 'transformer') return { predicate: this.compileDynamic(e, left, right) };
 
     const fieldDef = e.left.kind === 'field' ? resolveField(this.table, e.left.field, e.left.arg)?.def : undefined;
     const values = right.kind === 'list' ? right.values : right.kind === 'identifier' ? [right.identifier] : [right.value];
@@ -150,31 +201,36 @@ class Compiler {
     if (e.modifier) {
       const tests = values.map((v) => this.scalarTest(op, left.kind, v, right.pos));
       const mod = e.modifier;
-      return anyValue(left, (x) => {
-        if (tests.length === 0) return false;
-        let n = 0;
-        for (const t of tests) if (t(x)) n++;
-        return mod === 'oneof' ? n === 1 : mod === 'anyof' ? n >= 1 : n === tests.length;
-      });
+      return {
+        left,
+        test: (x) => {
+          if (tests.length === 0) return false;
+          let n = 0;
+          for (const t of tests) if (t(x)) n++;
+          return mod === 'oneof' ? n === 1 : mod === 'anyof' ? n >= 1 : n === tests.length;
+        },
+      };
     }
     if (op === 'in' || op === 'intersects') {
       const member = this.memberTest(left.kind, values, right.pos);
       if (left.isList) {
-        return (ev) => {
-          const v = left.extract(ev);
-          if (v === undefined) return false;
-          const list = Array.isArray(v) ? v : [v];
-          return op === 'in' ? list.every(member) : list.some(member);
+        return {
+          predicate: (ev) => {
+            const v = left.extract(ev);
+            if (v === undefined) return false;
+            const list = Array.isArray(v) ? v : [v];
+            return op === 'in' ? list.every(member) : list.some(member);
+          },
         };
       }
-      return anyValue(left, member);
+      return { left, test: member };
     }
     if (op === 'pmatch') {
       const match = pathPrefixMatcher(values);
-      return anyValue(left, (x) => typeof x === 'string' && match(x));
+      return { left, test: (x) => typeof x === 'string' && match(x) };
     }
     if (right.kind === 'list') throw new ConditionCompileError(`filter error: '${op}' operator does not accept a list`, right.pos);
-    return anyValue(left, this.scalarTest(op, left.kind, values[0]!, right.pos));
+    return { left, test: this.scalarTest(op, left.kind, values[0]!, right.pos) };
   }
 
   /** `field op val(other)` / `field op transformer(...)`: both sides extracted per event. */

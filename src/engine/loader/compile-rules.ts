@@ -6,7 +6,7 @@
  */
 import type { Expr, Position } from '../lang/ast.ts';
 import { ConditionSyntaxError, parseCondition } from '../lang/parser.ts';
-import { ConditionCompileError, compileCondition } from '../lang/compile.ts';
+import { ConditionCompileError, compileCondition, inlineCondition } from '../lang/compile.ts';
 import { conditionToString } from '../lang/print.ts';
 import { eventTypesOf } from '../lang/event-types.ts';
 import { specializeForType } from '../lang/specialize.ts';
@@ -137,7 +137,8 @@ class RulesCompiler {
         output: rule.output,
         condition: conditionToString(ast),
         eventTypes,
-        matches: compiled.matches,
+        // Syscall rules are evaluated through forType; other sources through the inlined whole condition.
+        matches: source === 'syscall' ? compiled.matches : inlineCondition(ast, table),
         enabled: rule.enabled,
         index: rule.index,
       };
@@ -254,5 +255,5 @@ function compileForType(ast: Expr, type: string, table: FieldTable<any>): ((even
   const s = specializeForType(ast, type);
   if (s === true) return ALWAYS;
   if (s === false) return false;
-  return compileCondition(s, table).matches;
+  return inlineCondition(s, table);
 }
