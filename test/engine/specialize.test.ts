@@ -74,3 +74,22 @@ test('falco_rules.yaml: every rule\'s per-type condition decides like its whole 
   const fired = new Set(events.flatMap((e) => engine.evaluate(e).map((r) => r.name)));
   assert.ok(fired.size >= 8, [...fired].join(', '));
 });
+
+test('inlined conditions keep constants out of the generated code: quotes, backticks and code in values are plain data', () => {
+  const nasty = '"); globalThis.pwned = 1; (`${1}`';
+  const rules = [
+    '- rule: odd constant',
+    '  desc: d',
+    '  condition: >',
+    `    evt.type = openat and (fd.name = '${nasty}' or proc.name in (a, "b c"))`,
+    '  output: o',
+    '  priority: INFO',
+    '',
+  ].join('\n');
+  const { engine, errors } = loadRules([{ name: 'odd.yaml', content: rules }], { tables: [syscallFields, k8sAuditFields] });
+  assert.deepEqual(errors, []);
+  assert.deepEqual(engine.evaluate(openFile(nasty, 0)).map((r) => r.name), ['odd constant']);
+  assert.deepEqual(engine.evaluate(openFile('/etc/x', 0, { comm: 'b c' })).map((r) => r.name), ['odd constant']);
+  assert.deepEqual(engine.evaluate(openFile('/etc/x', 0)).map((r) => r.name), []);
+  assert.equal((globalThis as { pwned?: number }).pwned, undefined);
+});
