@@ -1,7 +1,7 @@
 /**
  * Cost of kernel capture, side by side in one run (by hand, as root; needs gcc and the built addon):
  *   node bench/capture.ts [rounds=3] [opens=1000000] [getppids=5000000] [execs=2000]
- * Workloads (a small C program, so the numbers are per syscall and not per interpreter step):
+ * Workloads (bench/support/workload.ts, a small C program):
  *   open    N x (openat of a temp file + close); openat captured, close not
  *   getppid N x getppid(); never captured: the cost of having any per-syscall tracepoint attached
  *   exec    N x (vfork + execve /bin/true + wait); exec/clone/exit are always captured
@@ -9,11 +9,11 @@
  * Reports medians over the rounds of ns/op, the slowdown against the baseline of the same round,
  * events/s delivered to JS during the workload, the consumer's CPU and the kernel drop counter.
  */
-import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { captureAvailability, startCapture, type Capture } from '../src/capture/index.ts';
+import { buildWorkload, type Workload } from './support/workload.ts';
 
 const rounds = Number(process.argv[2] ?? 3);
 const N = { open: Number(process.argv[3] ?? 1_000_000), getppid: Number(process.argv[4] ?? 5_000_000), exec: Number(process.argv[5] ?? 2000) };
@@ -25,42 +25,10 @@ if (!avail.ok) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'pg-bench-'));
-const src = join(dir, 'work.c');
-const bin = join(dir, 'work');
 const target = join(dir, 'target');
 writeFileSync(target, 'x');
-writeFileSync(src, `
-#define _GNU_SOURCE
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-static long long now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1000000000LL + t.tv_nsec; }
-int main(int argc, char **argv) {
-  long n = atol(argv[2]);
-  long long t0 = now();
-  if (!strcmp(argv[1], "open")) {
-    for (long i = 0; i < n; i++) { int fd = openat(AT_FDCWD, argv[3], O_RDONLY); if (fd >= 0) close(fd); }
-  } else if (!strcmp(argv[1], "getppid")) {
-    for (long i = 0; i < n; i++) syscall(SYS_getppid);
-  } else {
-    for (long i = 0; i < n; i++) {
-      pid_t p = vfork();
-      if (p == 0) { execl("/bin/true", "true", (char *)0); _exit(127); }
-      int st; waitpid(p, &st, 0);
-    }
-  }
-  printf("%lld\\n", now() - t0);
-  return 0;
-}
-`);
-execFileSync('gcc', ['-O2', '-o', bin, src]);
+const run = buildWorkload(dir);
 
-type Workload = keyof typeof N;
 const workloads: Workload[] = ['open', 'getppid', 'exec'];
 type Config = 'none' | 'openat' | 'all';
 const configs: Config[] = ['none', 'openat', 'all'];
@@ -69,15 +37,7 @@ interface Sample { nsPerOp: number; evPerSec: number; delivered: number; cpuMs: 
 const samples = new Map<string, Sample[]>();
 
 let delivered = 0;
-function runWorkload(w: Workload): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, [w, String(N[w]), target], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(Number(out.trim())) : reject(new Error(`${w} exited ${code}`))));
-  });
-}
+const runWorkload = (w: Workload) => run(w, N[w], target);
 
 const log = { info() {}, warn(o: object | string, m?: string) { console.error('warn', o, m ?? ''); } };
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
