@@ -37,6 +37,11 @@ export interface FieldDef<E> {
    * (evt.type: "unknown event type X"). Absent: any value of the field's type is accepted.
    */
   validateValue?(value: string): string | undefined;
+  /**
+   * The type for one argument, when it differs from `type`: evt.rawarg.res is a number, evt.rawarg.addr a
+   * byte buffer, as the syscall's parameter table says. Undefined: `type`.
+   */
+  argType?(arg: string): FieldType | undefined;
   extract(event: E, arg: string | undefined): FieldValue;
 }
 

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { FdInfo, SyscallEvent, ThreadInfo } from '../event.ts';
 import { def, listDef, INDEX_ARG, KEY_ARG_DOT } from './define.ts';
-import { fieldTable, type FieldDef, type FieldTable } from './field.ts';
+import { fieldTable, type FieldDef, type FieldTable, type FieldType } from './field.ts';
 import { argText, capabilitiesText, errnoName, O_ACCMODE, O_CREAT, O_RDWR, O_WRONLY, valueText } from './syscall-render.ts';
 import { isKnownEventType } from './event-types.ts';
 
@@ -92,6 +92,12 @@ export function iso8601(ns: bigint, zone: 'Z' | '+0000'): string {
   return `${d.toISOString().slice(0, 19)}.${String(ns % 1_000_000_000n).padStart(9, '0')}${zone}`;
 }
 
+/** Raw argument types by parameter name, as libsinsp's event tables give them (numbers compare as numbers). */
+const RAWARG_TYPES: Record<string, FieldType | undefined> = {
+  res: 'int64', fd: 'int64', dirfd: 'int64', size: 'uint64', flags: 'flags32', mode: 'mode', pid: 'pid', tid: 'pid',
+  pgid: 'pid', uid: 'uid', gid: 'gid', euid: 'uid', egid: 'gid', addr: 'bytebuf', tuple: 'bytebuf', data: 'bytebuf',
+};
+
 const evtFields: F[] = [
   def('evt.num', 'uint64', 'Event number.', (e) => e.num),
   def('evt.time', 'abstime', 'Event time (text: local HH:MM:SS.nnnnnnnnn).', (e) => e.ts),
@@ -127,7 +133,7 @@ const evtFields: F[] = [
     const v = arg === undefined ? undefined : e.args[arg];
     if (v === undefined || v === null) return undefined;
     return typeof v === 'number' || typeof v === 'bigint' ? v : valueText(v);
-  }, { arg: KEY_ARG_DOT }),
+  }, { arg: KEY_ARG_DOT, argType: (arg) => RAWARG_TYPES[arg] }),
   def('evt.res', 'charbuf', "Result as text: SUCCESS, or the errno name (ENOENT) on failure.", (e) => (e.res < 0 ? errnoName(e.res) : 'SUCCESS')),
   def('evt.rawres', 'int64', 'Result as a number.', (e) => e.res),
   def('evt.failed', 'bool', 'True if the call failed.', (e) => e.res < 0),

@@ -428,7 +428,8 @@ class Compiler {
     if (arg !== undefined && def.arg?.kind === 'index' && !/^\d+$/.test(arg)) {
       throw new ConditionCompileError(`filter error: the argument of field '${def.name}' must be a number, got '${arg}'`, e.pos);
     }
-    return { kind: KIND_OF[def.type], isList: def.isList === true, extract: memoized(this.table, def, arg) };
+    const type = (arg !== undefined ? def.argType?.(arg) : undefined) ?? def.type;
+    return { kind: KIND_OF[type], isList: def.isList === true, extract: memoized(this.table, def, arg) };
   }
 
   private transformerOperand(e: TransformerExpr): Operand {
@@ -469,15 +470,19 @@ class Compiler {
         };
       }
       case 'join': {
-        if (args.length !== 2 || e.values[0]?.kind !== 'value' || e.values[1]?.kind !== 'transformer_list') {
-          throw fail('expects a separator string and a list');
+        // The separator is a string or a single-valued field (libsinsp: join(fd.name, (…)) is valid).
+        if (args.length !== 2 || args[0]!.isList || e.values[1]?.kind !== 'transformer_list') {
+          throw fail('expects a separator and a list');
         }
-        const sep = (e.values[0] as { value: string }).value;
-        const list = args[1]!;
+        const [sep, list] = args as [Operand, Operand];
         return {
           kind: 'string',
           isList: false,
-          extract: (ev) => (list.extract(ev) as FieldScalar[]).map(scalarText).join(sep),
+          extract: (ev) => {
+            const s = sep.extract(ev);
+            if (s === undefined || Array.isArray(s)) return undefined;
+            return (list.extract(ev) as FieldScalar[]).map(scalarText).join(scalarText(s));
+          },
         };
       }
       case 'concat': {
@@ -498,7 +503,8 @@ class Compiler {
         };
       }
       case 'getopt': {
-        if (args.length !== 2 || e.values[1]?.kind !== 'value' || args[0]!.isList) throw fail('expects a command line and an option string');
+        if (args.length !== 2 || e.values[1]?.kind !== 'value') throw fail('expects a command line (or argument list) and an option string');
+        if (e.arg === '') throw fail('needs an option letter between the brackets');
         const optstring = (e.values[1] as { value: string }).value;
         const input = args[0]!;
         const wanted = e.arg;
@@ -508,9 +514,10 @@ class Compiler {
           extract: (ev) => {
             const v = input.extract(ev);
             if (v === undefined) return undefined;
-            const opts = getopt(scalarText(v as FieldScalar), optstring);
-            if (wanted === undefined) return [...opts.keys()];
-            return opts.get(wanted);
+            // A list is argv as given; a string is a command line split at blanks.
+            const argv = Array.isArray(v) ? v.map(scalarText) : scalarText(v).split(/\s+/).filter(Boolean);
+            const opts = getopt(argv, optstring);
+            return wanted === undefined ? opts.values : opts.byOption.get(wanted);
           },
         };
       }
@@ -560,27 +567,35 @@ export function scalarText(v: FieldScalar): string {
   return v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : String(v);
 }
 
-/** POSIX getopt over a space-separated command line: option letter → its argument ('' when it takes none). */
-function getopt(cmdline: string, optstring: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const argv = cmdline.split(/\s+/).filter(Boolean);
+/**
+ * POSIX getopt over argv, as libsinsp's getopt() transformer reads it: options end at `--` or at the first
+ * argument that is not an option ("", "-" included); `--long` options are passed over. `byOption`: letter →
+ * its argument ('' for a flag, or when a required argument is missing; the last occurrence wins).
+ * `values`: what the transformer yields without a key — a flag's letter, or the argument of an option
+ * that takes one.
+ */
+function getopt(argv: string[], optstring: string): { byOption: Map<string, string>; values: string[] } {
+  const byOption = new Map<string, string>();
+  const values: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--') break;
-    if (!a.startsWith('-') || a === '-') continue;
+    if (a === '--' || !a.startsWith('-') || a === '-') break;
+    if (a.startsWith('--')) continue;
     for (let j = 1; j < a.length; j++) {
       const c = a[j]!;
       const at = optstring.indexOf(c);
       if (at < 0 || c === ':') continue;
       if (optstring[at + 1] === ':') {
-        const rest = a.slice(j + 1);
-        out.set(c, rest || argv[++i] || '');
+        const value = a.slice(j + 1) || (argv[++i] ?? '');
+        byOption.set(c, value);
+        values.push(value);
         break;
       }
-      out.set(c, '');
+      byOption.set(c, '');
+      values.push(c);
     }
   }
-  return out;
+  return { byOption, values };
 }
 
 /** For single-valued fields that may yield several values (proc.aname, fd.ip): true if any value passes. */
