@@ -4,7 +4,7 @@
  * does (it always formats with `*`). Compiled once per rule into a list of parts.
  */
 import type { FieldScalar, FieldTable, FieldValue } from './fields/field.ts';
-import { iso8601 } from './fields/syscall.ts';
+import { iso8601, localTime } from './fields/syscall.ts';
 import { resolveField, scalarText } from './lang/compile.ts';
 import type { FormattedOutput, OutputFormatter } from './rule.ts';
 
@@ -12,6 +12,12 @@ type Part = string | { key: string; width: number | undefined; extract: (event: 
 
 const FIELD = /[a-zA-Z]+[a-zA-Z0-9_]*(?:\.[a-zA-Z]+[a-zA-Z0-9_]*)+/y;
 const ARG = /\[([^\]]*)\]/y;
+
+/** Time fields whose text differs from their value (output_fields keep the ns number, as Falco's do). */
+const TIME_TEXT: Record<string, ((ns: bigint) => string) | undefined> = {
+  'evt.time': localTime,
+  'evt.time.iso8601': (ns) => iso8601(ns, '+0000'),
+};
 
 export function compileOutputFormat(format: string, table: FieldTable<any>): OutputFormatter {
   const parts: Part[] = [];
@@ -55,10 +61,11 @@ export function compileOutputFormat(format: string, table: FieldTable<any>): Out
     if (text) parts.push(text);
     text = '';
     const key = arg === undefined ? name : `${name}[${arg}]`;
-    const render = def.type === 'abstime' && def.name === 'evt.time.iso8601'
-      ? (v: FieldValue) => (typeof v === 'bigint' ? iso8601(v, '+0000') : renderText(v, def.isList === true))
+    const render = TIME_TEXT[def.name];
+    const renderField = render
+      ? (v: FieldValue) => (typeof v === 'bigint' ? render(v) : renderText(v, def.isList === true))
       : (v: FieldValue) => renderText(v, def.isList === true);
-    parts.push({ key, width, extract: (e) => def.extract(e, fieldArg), render });
+    parts.push({ key, width, extract: (e) => def.extract(e, fieldArg), render: renderField });
     i = end - 1;
   }
   if (text) parts.push(text);
