@@ -45,13 +45,10 @@ apt_install ca-certificates make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev
 command -v npm >/dev/null || apt_install npm
 install_node
 
+# npm ci also builds the eBPF addon (native/install.sh, npm's install hook); it prints one line either way.
 log "npm ci"
-npm ci --no-audit --no-fund >/dev/null
-# The eBPF addon: built here rather than in an npm hook so that a machine without clang still installs.
-if [ -f native/binding.gyp ]; then
-  log "building the eBPF addon"
-  npm run --silent build:native || log "the eBPF addon did not build; the router and rule engine still work"
-fi
+npm ci --no-audit --no-fund --foreground-scripts > "$TOOLS/npm-ci.log" 2>&1 || { cat "$TOOLS/npm-ci.log" >&2; exit 1; }
+grep '^peregrine:' "$TOOLS/npm-ci.log" || true
 
 if [ "$WITH_TEST" -eq 1 ]; then
   apt_install nats-server docker-compose iproute2 procps openssl
