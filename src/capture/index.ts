@@ -23,7 +23,11 @@ export interface CaptureOptions {
 }
 
 export interface Capture {
-  stats(): { counters: Record<string, number>; drops: Record<string, number> };
+  /**
+   * counters: events written to the ring per kind (and totals); drops: by cause; droppedByKind: events the
+   * ring had no room for, per kind, so that sent + dropped per kind is every event the kernel saw.
+   */
+  stats(): { counters: Record<string, number>; drops: Record<string, number>; droppedByKind: Record<string, number> };
   stop(): Promise<void>;
 }
 
@@ -138,15 +142,16 @@ export async function startCapture(opts: CaptureOptions): Promise<Capture> {
       const counters: Record<string, number> = {
         events: s[ST_SENT] ?? 0, delivered, batches, truncated: s[ST_TRUNCATED] ?? 0, read_failed: s[ST_READ_FAILED] ?? 0, decode_errors: errors,
       };
+      const droppedByKind: Record<string, number> = {};
       const base = addon.layout.typeBase;
       for (let i = 1; i < names.length; i++) {
-        const n = s[base + 2 * i] ?? 0;
-        if (n > 0) {
-          const k = KIND_COUNTER[names[i]!] ?? names[i]!;
-          counters[k] = (counters[k] ?? 0) + n;
-        }
+        const k = KIND_COUNTER[names[i]!] ?? names[i]!;
+        const sent = s[base + 2 * i] ?? 0;
+        const dropped = s[base + 2 * i + 1] ?? 0;
+        if (sent > 0) counters[k] = (counters[k] ?? 0) + sent;
+        if (dropped > 0) droppedByKind[k] = (droppedByKind[k] ?? 0) + dropped;
       }
-      return { counters, drops: { ringbuf_full: s[ST_DROP_RINGBUF_FULL] ?? 0 } };
+      return { counters, drops: { ringbuf_full: s[ST_DROP_RINGBUF_FULL] ?? 0 }, droppedByKind };
     },
     async stop() {
       if (stopped) return;

@@ -233,3 +233,52 @@ describe('kernel capture: drops are counted when the consumer falls behind', () 
     }
   });
 });
+
+describe('kernel capture: drop accounting is exact', () => {
+  test('a link flood with the consumer blocked: sent reaches JS one for one, and sent + dropped = every call', async () => {
+    const N = 150_000;
+    const dir = mkdtempSync(join(tmpdir(), 'pg-drops-'));
+    writeFileSync(join(dir, 'src'), 'x');
+    writeFileSync(join(dir, 'dst'), 'x');
+    let received = 0;
+    let fromChild = 0;
+    let childPid = -1;
+    // link/linkat: syscalls nothing else on the host makes in a burst, so the kernel counters are the flood's.
+    const cap = await startCapture({
+      eventTypes: new Set(['link', 'linkat']), log, ringBufferMB: 1,
+      onEvents: (evs) => {
+        for (const e of evs) {
+          if (e.type !== 'link' && e.type !== 'linkat') continue;
+          received++;
+          if (e.thread.pid === childPid) fromChild++;
+        }
+      },
+    });
+    try {
+      const { spawn } = await import('node:child_process');
+      // Each link() fails with EEXIST and is still one syscall exit the kernel program sees.
+      const child = spawn(PY, ['-c', `import os\nfor i in range(${N}):\n  try: os.link("src", "dst")\n  except FileExistsError: pass`], { cwd: dir, stdio: 'ignore' });
+      childPid = child.pid!;
+      const end = Date.now() + 4000;
+      while (Date.now() < end && child.exitCode === null) { /* keep the JS thread busy so the ring overflows */ }
+      await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.on('exit', r)));
+      assert.equal(child.exitCode, 0);
+      // Let every batch in the ring and the addon's queue arrive.
+      let last = -1;
+      while (received !== last) {
+        last = received;
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      const st = cap.stats();
+      const sent = (st.counters.link ?? 0) + (st.counters.linkat ?? 0);
+      const dropped = (st.droppedByKind.link ?? 0) + (st.droppedByKind.linkat ?? 0);
+      assert.ok(dropped > 0, `the flood overflowed the ring (${JSON.stringify(st)})`);
+      assert.equal(received, sent, 'every event the kernel wrote reached JS');
+      assert.equal(fromChild + dropped, N, 'every call of the flood was either delivered or counted as dropped');
+      assert.equal(st.drops.ringbuf_full, Object.values(st.droppedByKind).reduce((a, b) => a + b, 0));
+    } finally {
+      await cap.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
