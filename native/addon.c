@@ -38,7 +38,7 @@ static const char *const EVT_NAMES[] = {
 #define PG_SC(name, s0, s1, s2, fl) #name,
 #include "syscalls.def"
 #undef PG_SC
-	"clone", "exec", "exit",
+	"clone", "exec", "exit", "cgroup",
 };
 
 #define MAX_LINKS 128

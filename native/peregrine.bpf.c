@@ -397,3 +397,27 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	finish(h, PG_EVT_EXIT);
 	return 0;
 }
+
+/*
+ * A process moved to another cgroup (a runtime writing its pid to cgroup.procs after fork, before or without an
+ * exec): user space re-derives the container id from the new path. Fires once per move, with the leader when
+ * the whole thread group moves; the path is valid only during the call, so it is copied here.
+ */
+SEC("tp_btf/cgroup_attach_task")
+int BPF_PROG(on_cgroup_attach, struct cgroup *dst, const char *path, struct task_struct *task, bool threadgroup)
+{
+	__u32 tgid = task->tgid;
+	if (tgid == self_tgid)
+		return 0;
+	struct pg_hdr *h = begin(PG_EVT_CGROUP);
+	if (!h)
+		return 0;
+	h->args[0] = tgid;
+	h->args[1] = task->pid;
+	h->args[2] = BPF_CORE_READ(dst, root, hierarchy_id);
+	h->args[3] = threadgroup;
+	h->args[4] = h->args[5] = 0;
+	put_str(h, 0, path, 0);
+	finish(h, PG_EVT_CGROUP);
+	return 0;
+}

@@ -23,6 +23,7 @@ enum pg_event_type {
 	PG_EVT_CLONE,   /* sched_process_fork, in the parent (new processes only) */
 	PG_EVT_EXEC,    /* sched_process_exec (successful execve/execveat) */
 	PG_EVT_EXIT,    /* sched_process_exit of a thread-group leader */
+	PG_EVT_CGROUP,  /* cgroup_attach_task: a process (or thread) moved to another cgroup */
 	PG_EVT_MAX,
 };
 
@@ -36,6 +37,8 @@ enum pg_event_type {
  * CLONE args: 0 = child tgid, 1 = child tid, 2 = clone flags (clone only), 3 = child start_time,
  *   4 = syscall nr. ret = child tgid.
  * EXIT args: 0 = exit_code; ret = exit_code.
+ * CGROUP args: 0 = moved tgid, 1 = moved tid, 2 = hierarchy id (0 = cgroup v2), 3 = whole thread group;
+ *   blob 0 = the destination cgroup's path in its hierarchy. The header's pid/comm are the writer's.
  */
 struct pg_hdr {
 	__u64 ts;        /* bpf_ktime_get_ns (CLOCK_MONOTONIC) */

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 export interface AddonLayout {
-  /** Kernel event type names by enum pg_event_type index: "none", the syscalls.def names, "clone", "exec", "exit". */
+  /** Kernel event type names by enum pg_event_type index: "none", the syscalls.def names, "clone", "exec", "exit", "cgroup". */
   names: string[];
   headerSize: number;
   statCount: number;

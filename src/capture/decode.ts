@@ -5,7 +5,7 @@
 import type { AddonLayout } from './addon.ts';
 
 export interface RawEvent {
-  /** Kernel event name (layout.names): a syscalls.def name, or "clone", "exec", "exit". */
+  /** Kernel event name (layout.names): a syscalls.def name, or "clone", "exec", "exit", "cgroup". */
   kind: string;
   /** CLOCK_MONOTONIC ns. */
   mono: bigint;

@@ -73,7 +73,7 @@ export function readProc(pid: number, root = '/proc'): ProcSnapshot | undefined 
   const argv = cmdline.split('\0');
   if (argv.length && argv[argv.length - 1] === '') argv.pop();
   const loginuid = Number(read(`${root}/${pid}/loginuid`) ?? '4294967295');
-  const cgroups = (read(`${root}/${pid}/cgroup`) ?? '').split('\n').filter(Boolean).map((l) => l.slice(l.indexOf(':', l.indexOf(':') + 1) + 1));
+  const cgroups = readCgroups(pid, root) ?? [];
   const snap: ProcSnapshot = {
     pid, ppid, comm, argv,
     exepath: link(`${root}/${pid}/exe`) ?? '',
@@ -89,6 +89,13 @@ export function readProc(pid: number, root = '/proc'): ProcSnapshot | undefined 
   if (ci !== undefined) snap.capInheritable = ci;
   if (nspid && nspid.length) snap.vpid = Number(nspid[nspid.length - 1]);
   return snap;
+}
+
+/** The process's cgroup path in each hierarchy (/proc/<pid>/cgroup), undefined when it is gone. */
+export function readCgroups(pid: number, root = '/proc'): string[] | undefined {
+  const text = read(`${root}/${pid}/cgroup`);
+  if (text === undefined) return undefined;
+  return text.split('\n').filter(Boolean).map((l) => l.slice(l.indexOf(':', l.indexOf(':') + 1) + 1));
 }
 
 export function listPids(root = '/proc'): number[] {

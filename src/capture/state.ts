@@ -6,7 +6,7 @@
 import { posix } from 'node:path';
 import type { ArgValue, ContainerInfo, FdInfo, FdType, SyscallEvent, ThreadInfo } from '../engine/event.ts';
 import { AF_INET, AF_INET6, AF_UNIX, decodeSockaddr, decodeTuple, type RawEvent, type SockAddr, type Tuple } from './decode.ts';
-import { Accounts, bootTimeNs, containerFromCgroup, containerFromCgroups, listPids, readCwd, readFdLink, readProc, type ProcSnapshot } from './proc.ts';
+import { Accounts, bootTimeNs, containerFromCgroup, containerFromCgroups, listPids, readCgroups, readCwd, readFdLink, readProc, type ProcSnapshot } from './proc.ts';
 
 const AT_FDCWD = -100;
 const O_DIRECTORY = 0o200000;
@@ -198,6 +198,11 @@ export class CaptureState {
         args = nr === NR_CLONE ? { flags: U(a[2] ?? 0) } : {};
         break;
       }
+      case 'cgroup':
+        // State only (never delivered): the moved process is args[0], the header is the writer's.
+        this.moved(a[0]!, s0);
+        args = {};
+        break;
       case 'exit': {
         type = 'procexit';
         const code = res;
@@ -422,6 +427,27 @@ export class CaptureState {
     }
     this.procs.set(r.pid, next);
     return next;
+  }
+
+  /**
+   * A process moved to another cgroup: its container is re-derived from the new path, or, when that path names
+   * none, from all its hierarchies (it may still sit in a container's cgroup in another one).
+   */
+  private moved(pid: number, path: string | undefined): void {
+    const prev = this.procs.get(pid);
+    if (!prev) return; // not known yet: the /proc snapshot taken when it first shows up has the new cgroups
+    let container = path !== undefined ? containerFromCgroup(path) : undefined;
+    if (!container) {
+      const paths = readCgroups(pid);
+      if (paths === undefined) return;
+      container = containerFromCgroups(paths);
+    }
+    if (container?.fullId === prev.container?.fullId) return;
+    // A new object: events already handed out keep the container they happened in.
+    const next: ThreadInfo = { ...prev };
+    if (container) next.container = container;
+    else delete next.container;
+    this.procs.set(pid, next);
   }
 
   private clone(r: RawEvent, parent: ThreadInfo): void {

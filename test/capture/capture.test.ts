@@ -3,7 +3,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -190,6 +191,37 @@ describe('kernel capture: events from real processes', () => {
     assert.equal(tm.res, 0);
     const at = await waitFor('ptrace ATTACH', () => events.find((e) => e.type === 'ptrace' && e.thread.pid === pid && e.args.request === 16));
     assert.equal(at.args.pid, 1);
+  });
+
+  test('a child that moves itself into a docker-named cgroup (v1 pids hierarchy): its later events carry that container', async () => {
+    // A runtime moves the process after fork and before exec; here the process moves itself and never execs.
+    const hier = '/sys/fs/cgroup/pids';
+    const parent = join(hier, 'docker');
+    const id = randomBytes(32).toString('hex');
+    const cg = join(parent, id);
+    const createdParent = !existsSync(parent);
+    mkdirSync(cg, { recursive: true });
+    const before = join(dir, `${marker}-before-move`), moved = join(dir, `${marker}-after-move`);
+    writeFileSync(before, 'x');
+    writeFileSync(moved, 'x');
+    try {
+      const pid = run(PY, ['-c', [
+        'import os',
+        `open(${JSON.stringify(before)}).close()`,
+        `with open(${JSON.stringify(join(cg, 'cgroup.procs'))}, "w") as f: f.write(str(os.getpid()))`,
+        `open(${JSON.stringify(moved)}).close()`,
+      ].join('\n')]);
+      const pre = await waitFor('openat before the move', () => events.find((e) => e.type === 'openat' && e.args.name === before));
+      assert.equal(pre.thread.pid, pid);
+      assert.equal(pre.thread.container, undefined, 'not in a container before the move');
+      const post = await waitFor('openat after the move', () => events.find((e) => e.type === 'openat' && e.args.name === moved));
+      assert.equal(post.thread.pid, pid);
+      assert.deepEqual(post.thread.container, { id: id.slice(0, 12), fullId: id, type: 'docker' });
+      assert.equal(pre.thread.container, undefined, 'the earlier event keeps the process as it was');
+    } finally {
+      rmdirSync(cg);
+      if (createdParent) rmdirSync(parent);
+    }
   });
 
   test('types not in the set are not delivered, nor the agent\'s own syscalls; counters and drops are exposed', async () => {
