@@ -22,7 +22,7 @@ test('the install hook without clang, bpftool or libbpf: one line naming what is
     assert.equal(r.status, 0);
     const lines = r.stdout.trim().split('\n');
     assert.equal(lines.length, 1, r.stdout);
-    assert.match(lines[0]!, /^peregrine: eBPF addon not built, missing: clang llvm-strip bpftool make( libbpf-dev)? kernel-BTF\(\/nonexistent\); kernel capture stays off/);
+    assert.match(lines[0]!, /^peregrine: eBPF addon not built, missing: clang bpftool make cc python3( libbpf-dev)?( libelf-dev)?( zlib1g-dev)? kernel-BTF\(\/nonexistent\); kernel capture stays off/);
   } finally {
     rmSync(bin, { recursive: true, force: true });
   }
@@ -57,4 +57,12 @@ test('peregrine run from a tree without the built addon: one clear log line, aud
   } finally {
     rmSync(tree, { recursive: true, force: true });
   }
+});
+
+// Run as root like the other capture tests: it drops to nobody for the child.
+test('capture availability as an unprivileged user: one reason naming root, no attempt to load', () => {
+  const code = `import { captureAvailability } from ${JSON.stringify(join(ROOT, 'src/capture/index.ts'))};\nprocess.stdout.write(JSON.stringify(captureAvailability()));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { uid: 65534, gid: 65534, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { ok: false, reason: 'kernel capture needs root (or CAP_BPF+CAP_PERFMON)' });
 });
