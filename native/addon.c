@@ -11,6 +11,7 @@
  *   stats() -> number[] (per-CPU sums, index = enum pg_stat)
  *   clockOffset() -> bigint (CLOCK_REALTIME - CLOCK_MONOTONIC, ns)
  *   flush()  asks the poll thread to drain and deliver now
+ *   lost() -> number[] (records taken off the ring but never handed to JS, by event type; index = enum pg_event_type)
  *   stop() -> Promise<void>
  */
 #define _GNU_SOURCE
@@ -63,6 +64,8 @@ static struct {
 	int poll_ms;
 	char log[65536];
 	size_t log_len;
+	/* Records that left the ring but never reached JS (no memory, oversized, delivery refused at stop). */
+	atomic_ulong lost[PG_EVT_MAX];
 } G;
 
 #define NAPI_CALL(env, call)                                                          \
@@ -97,6 +100,26 @@ static struct batch *batch_new(size_t cap)
 	return b;
 }
 
+static void count_lost(const unsigned char *rec)
+{
+	const struct pg_hdr *h = (const struct pg_hdr *)rec;
+	if (h->type < PG_EVT_MAX)
+		atomic_fetch_add(&G.lost[h->type], 1);
+}
+
+/* A batch that will not reach JS: every record in it counts as lost. */
+static void lose_batch(struct batch *b)
+{
+	for (size_t o = 0; o + sizeof(struct pg_hdr) <= b->len;) {
+		const struct pg_hdr *h = (const struct pg_hdr *)(b->data + o);
+		if (h->size < sizeof(*h))
+			break;
+		count_lost(b->data + o);
+		o += ((size_t)h->size + 7) & ~(size_t)7;
+	}
+	free(b);
+}
+
 static void free_batch_cb(napi_env env, void *data, void *hint)
 {
 	(void)env;
@@ -109,16 +132,18 @@ static void call_js(napi_env env, napi_value fn, void *ctx, void *data)
 	(void)ctx;
 	struct batch *b = data;
 	if (!env || !fn) {
-		free(b);
+		lose_batch(b);
 		return;
 	}
 	napi_value buf, undef, res;
 	if (napi_create_external_buffer(env, b->len, b->data, free_batch_cb, b, &buf) != napi_ok) {
 		void *dst;
 		napi_status st = napi_create_buffer_copy(env, b->len, b->data, &dst, &buf);
-		free(b);
-		if (st != napi_ok)
+		if (st != napi_ok) {
+			lose_batch(b);
 			return;
+		}
+		free(b);
 	}
 	napi_get_undefined(env, &undef);
 	napi_call_function(env, undef, fn, 1, &buf, &res);
@@ -131,19 +156,25 @@ static void deliver(void)
 		return;
 	G.cur = batch_new(G.batch_bytes);
 	if (napi_call_threadsafe_function(G.tsfn, b, napi_tsfn_blocking) != napi_ok)
-		free(b);
+		lose_batch(b);
 }
 
 static int on_record(void *ctx, void *data, size_t size)
 {
 	(void)ctx;
 	size_t padded = (size + 7) & ~(size_t)7;
-	if (!G.cur)
+	if (size < sizeof(struct pg_hdr))
 		return 0;
+	if (!G.cur) {
+		count_lost(data);
+		return 0;
+	}
 	if (G.cur->len + padded > G.cur->cap) {
 		deliver();
-		if (!G.cur || padded > G.cur->cap)
+		if (!G.cur || padded > G.cur->cap) {
+			count_lost(data);
 			return 0;
+		}
 	}
 	memcpy(G.cur->data + G.cur->len, data, size);
 	if (padded > size)
@@ -241,6 +272,8 @@ static napi_value js_start(napi_env env, napi_callback_info info)
 		return NULL;
 	}
 	opts = argv[0];
+	for (int i = 0; i < PG_EVT_MAX; i++)
+		atomic_store(&G.lost[i], 0);
 	uint64_t self_pid, ring_bytes, wakeup_bytes, poll_ms, batch_bytes;
 	get_u64(env, opts, "selfPid", (uint64_t)getpid(), &self_pid);
 	get_u64(env, opts, "ringBytes", 8u << 20, &ring_bytes);
@@ -452,6 +485,18 @@ static napi_value js_stats(napi_env env, napi_callback_info info)
 	return arr;
 }
 
+static napi_value js_lost(napi_env env, napi_callback_info info)
+{
+	(void)info;
+	napi_value arr, v;
+	NAPI_CALL(env, napi_create_array_with_length(env, PG_EVT_MAX, &arr));
+	for (uint32_t i = 0; i < PG_EVT_MAX; i++) {
+		napi_create_double(env, (double)atomic_load(&G.lost[i]), &v);
+		napi_set_element(env, arr, i, v);
+	}
+	return arr;
+}
+
 static napi_value js_clock_offset(napi_env env, napi_callback_info info)
 {
 	(void)info;
@@ -509,7 +554,7 @@ static napi_value init(napi_env env, napi_value exports)
 
 	struct { const char *name; napi_callback cb; } fns[] = {
 		{ "start", js_start }, { "stop", js_stop }, { "stats", js_stats },
-		{ "clockOffset", js_clock_offset }, { "flush", js_flush },
+		{ "clockOffset", js_clock_offset }, { "flush", js_flush }, { "lost", js_lost },
 	};
 	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
 		napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].cb, NULL, &fn);

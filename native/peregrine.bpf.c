@@ -104,8 +104,10 @@ static __always_inline void finish(struct pg_hdr *h, const __u32 type)
 {
 	__u32 size = h->size;
 	__u64 flags = BPF_RB_NO_WAKEUP;
-	if (size > PG_OFF_MASK)
+	if (size > PG_OFF_MASK) {
+		stat_add2(PG_ST_DROP_TOO_BIG, PG_ST_TYPE_BASE + 2 * type + 1);
 		return;
+	}
 	asm volatile("%0 &= 0x3fff" : "+r"(size));
 	if (bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;

@@ -80,6 +80,7 @@ enum pg_stat {
 	PG_ST_DROP_RINGBUF_FULL = 1,  /* bpf_ringbuf_output failed: the consumer is behind */
 	PG_ST_TRUNCATED = 2,          /* delivered, but a string/argv hit its cap */
 	PG_ST_READ_FAILED = 3,        /* delivered, but a user-memory read failed */
+	PG_ST_DROP_TOO_BIG = 4,       /* the record outgrew the scratch (cannot happen with today's caps; counted so it shows) */
 	PG_ST_TYPE_BASE = 8,
 	PG_ST_COUNT = PG_ST_TYPE_BASE + 2 * PG_EVT_MAX,
 };

@@ -42,6 +42,8 @@ export interface Addon {
   /** CLOCK_REALTIME - CLOCK_MONOTONIC in ns. */
   clockOffset(): bigint;
   flush(): void;
+  /** Records taken off the ring that never reached JS (out of memory, refused at stop), by event type index. */
+  lost(): number[];
 }
 
 export const ADDON_PATH = fileURLToPath(new URL('../../native/build/Release/peregrine.node', import.meta.url));

@@ -24,8 +24,10 @@ export interface CaptureOptions {
 
 export interface Capture {
   /**
-   * counters: events written to the ring per kind (and totals); drops: by cause; droppedByKind: events the
-   * ring had no room for, per kind, so that sent + dropped per kind is every event the kernel saw.
+   * counters: events written to the ring per kind (and totals: events = written, received = decoded in JS,
+   * delivered = handed to onEvents); drops: by cause (ringbuf_full and too_big in the kernel, addon_lost after the
+   * ring); droppedByKind: the same drops per kind. Per kind, written + kernel drops is every event the kernel
+   * saw, and written = received + addon_lost once the ring is drained.
    */
   stats(): { counters: Record<string, number>; drops: Record<string, number>; droppedByKind: Record<string, number> };
   stop(): Promise<void>;
@@ -70,7 +72,7 @@ export function captureAvailability(): { ok: true } | { ok: false; reason: strin
 }
 
 const KIND_COUNTER: Record<string, string> = { exec: 'execve', clone: 'clone', exit: 'procexit', umount: 'umount2' };
-const ST_SENT = 0, ST_DROP_RINGBUF_FULL = 1, ST_TRUNCATED = 2, ST_READ_FAILED = 3;
+const ST_SENT = 0, ST_DROP_RINGBUF_FULL = 1, ST_TRUNCATED = 2, ST_READ_FAILED = 3, ST_DROP_TOO_BIG = 4;
 
 let running = false;
 
@@ -91,13 +93,14 @@ export async function startCapture(opts: CaptureOptions): Promise<Capture> {
 
   const state = new CaptureState({ monoToEpoch: addon.clockOffset() });
   const seeded = state.seedFromProc();
-  let delivered = 0, batches = 0, errors = 0;
+  let delivered = 0, received = 0, batches = 0, errors = 0;
 
   const onBatch = (buf: Buffer) => {
     batches++;
     const events: SyscallEvent[] = [];
     try {
       decodeBatch(buf, names, (r: RawEvent) => {
+        received++;
         const e = state.handle(r, want);
         if (e) events.push(e);
       });
@@ -139,19 +142,21 @@ export async function startCapture(opts: CaptureOptions): Promise<Capture> {
   return {
     stats() {
       const s = addon.stats();
+      const lost = addon.lost();
       const counters: Record<string, number> = {
-        events: s[ST_SENT] ?? 0, delivered, batches, truncated: s[ST_TRUNCATED] ?? 0, read_failed: s[ST_READ_FAILED] ?? 0, decode_errors: errors,
+        events: s[ST_SENT] ?? 0, received, delivered, batches, truncated: s[ST_TRUNCATED] ?? 0, read_failed: s[ST_READ_FAILED] ?? 0, decode_errors: errors,
       };
       const droppedByKind: Record<string, number> = {};
       const base = addon.layout.typeBase;
       for (let i = 1; i < names.length; i++) {
         const k = KIND_COUNTER[names[i]!] ?? names[i]!;
         const sent = s[base + 2 * i] ?? 0;
-        const dropped = s[base + 2 * i + 1] ?? 0;
+        const dropped = (s[base + 2 * i + 1] ?? 0) + (lost[i] ?? 0);
         if (sent > 0) counters[k] = (counters[k] ?? 0) + sent;
         if (dropped > 0) droppedByKind[k] = (droppedByKind[k] ?? 0) + dropped;
       }
-      return { counters, drops: { ringbuf_full: s[ST_DROP_RINGBUF_FULL] ?? 0 }, droppedByKind };
+      const drops = { ringbuf_full: s[ST_DROP_RINGBUF_FULL] ?? 0, too_big: s[ST_DROP_TOO_BIG] ?? 0, addon_lost: lost.reduce((a, b) => a + b, 0) };
+      return { counters, drops, droppedByKind };
     },
     async stop() {
       if (stopped) return;
