@@ -259,9 +259,10 @@ static __always_inline int emit_sc(__u16 type, const struct pt_regs *regs, long 
 
 /*
  * One program per syscall on its syscalls/sys_exit_<name> tracepoint, loaded and attached only when
- * asked for. (fexit/kretprobe would avoid the syscall slow path, but this kernel refuses fentry/fexit
- * with EPERM and has no kprobes.) The syscall's arguments are still in the task's user pt_regs at
- * exit; the tracepoint record gives the return value.
+ * asked for. (fexit/kretprobe would avoid the syscall slow path, but the dev kernel refuses every
+ * trampoline program at load with EPERM and has no kprobes: findings in bench/capture.ts.) The
+ * syscall's arguments are still in the task's user pt_regs at exit; the tracepoint record gives
+ * the return value.
  */
 struct pg_sys_exit_ctx {
 	__u64 common;
