@@ -193,23 +193,23 @@ export class Accounts {
     this.reload();
   }
 
+  // Unknown ids get a "<NA>" entry that is kept, so every event of that id shares one object (as known ids do).
   user(uid: number): UserInfo {
-    let u = this.users.get(uid);
-    if (!u) {
-      u = { uid, name: '<NA>' };
-      this.users.set(uid, u);
-    }
-    return u;
+    return getOrAdd(this.users, uid, () => ({ uid, name: '<NA>' }));
   }
 
   group(gid: number): GroupInfo {
-    let g = this.groups.get(gid);
-    if (!g) {
-      g = { gid, name: '<NA>' };
-      this.groups.set(gid, g);
-    }
-    return g;
+    return getOrAdd(this.groups, gid, () => ({ gid, name: '<NA>' }));
   }
+}
+
+function getOrAdd<K, V>(m: Map<K, V>, k: K, make: () => V): V {
+  let v = m.get(k);
+  if (v === undefined) {
+    v = make();
+    m.set(k, v);
+  }
+  return v;
 }
 
 /** Boot time in ns since the epoch (for /proc start times, which count from boot). */

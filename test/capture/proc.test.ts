@@ -47,4 +47,7 @@ test('/proc snapshot of this process and user names', () => {
   assert.equal(acc.user(0).name, 'root');
   assert.equal(acc.group(0).name, 'root');
   assert.equal(acc.user(4000000).name, '<NA>');
+  assert.equal(acc.user(4000000), acc.user(4000000), 'an unknown uid keeps one entry');
+  assert.equal(acc.group(4000000).name, '<NA>');
+  assert.equal(acc.group(4000000), acc.group(4000000));
 });
