@@ -11,6 +11,7 @@ import { Collector } from './loader/collector.ts';
 import { compileRules, type CompileResult } from './loader/compile-rules.ts';
 import { LoadError, type LoadDiagnostic } from './loader/diagnostics.ts';
 import { diagnosticAt, readRulesFile, type RawItem } from './loader/reader.ts';
+import { firstMatchFrom, type Condition, type NextMatch } from './dispatch.ts';
 
 /** The engine version rules files compare `required_engine_version` against (Falco 0.44's engine). */
 export const ENGINE_VERSION = '0.62.0';
@@ -114,7 +115,8 @@ function checkEngineVersion(item: RawItem): void {
 class IndexedEngine implements RuleEngine {
   readonly rules: readonly CompiledRule[];
   private readonly bySource = new Map<string, CompiledRule[]>();
-  private readonly byType = new Map<string, TypedRule[]>();
+  private readonly byType = new Map<string, TypedRules>();
+  private readonly otherSources = new Map<string, TypedRules>();
   private readonly first: boolean;
   private readonly collector: Collector;
   private readonly compiled: CompileResult;
@@ -128,6 +130,10 @@ class IndexedEngine implements RuleEngine {
       const list = this.bySource.get(r.source) ?? [];
       list.push(r);
       this.bySource.set(r.source, list);
+    }
+    // Sources other than syscall are not indexed by type: every rule of the source, whole conditions.
+    for (const [source, rules] of this.bySource) {
+      if (source !== 'syscall') this.otherSources.set(source, { rules, next: firstMatchFrom(rules.map((r) => r.matches)) });
     }
   }
 
@@ -146,43 +152,39 @@ class IndexedEngine implements RuleEngine {
 
   evaluate(event: EngineEvent): readonly CompiledRule[] {
     if (event.source === 'syscall') return this.evaluateTyped(event, this.rulesForType(event.type));
-    const candidates = this.bySource.get(event.source);
-    if (!candidates) return NO_MATCH;
-    let matched: CompiledRule[] | undefined;
-    for (const rule of candidates) {
-      if (!rule.matches(event)) continue;
-      if (this.first) return [rule];
-      (matched ??= []).push(rule);
-    }
-    return matched ?? NO_MATCH;
+    const other = this.otherSources.get(event.source);
+    return other ? this.evaluateTyped(event, other) : NO_MATCH;
   }
 
-  private evaluateTyped(event: EngineEvent, candidates: readonly TypedRule[]): readonly CompiledRule[] {
-    let matched: CompiledRule[] | undefined;
-    for (const c of candidates) {
-      if (!c.matches(event)) continue;
-      if (this.first) return [c.rule];
-      (matched ??= []).push(c.rule);
-    }
-    return matched ?? NO_MATCH;
+  private evaluateTyped(event: EngineEvent, typed: TypedRules): readonly CompiledRule[] {
+    let i = typed.next(event, 0);
+    if (i < 0) return NO_MATCH;
+    if (this.first) return [typed.rules[i]!];
+    const matched: CompiledRule[] = [];
+    for (; i >= 0; i = typed.next(event, i + 1)) matched.push(typed.rules[i]!);
+    return matched;
   }
 
   /**
    * Syscall rules that can match this event type, in position order, each with its condition compiled
-   * for that type; built once per type, the first time an event of it arrives.
+   * for that type, behind one dispatch function; built once per type, the first time an event of it arrives.
    */
-  private rulesForType(type: string): TypedRule[] {
-    let list = this.byType.get(type);
-    if (!list) {
-      list = [];
+  private rulesForType(type: string): TypedRules {
+    let typed = this.byType.get(type);
+    if (!typed) {
+      const rules: CompiledRule[] = [];
+      const conditions: Condition[] = [];
       for (const rule of this.bySource.get('syscall') ?? []) {
         if (rule.eventTypes && !rule.eventTypes.has(type)) continue;
         const matches = rule.forType ? rule.forType(type) : (e: EngineEvent) => rule.matches(e);
-        if (matches) list.push({ rule, matches });
+        if (!matches) continue;
+        rules.push(rule);
+        conditions.push(matches);
       }
-      this.byType.set(type, list);
+      typed = { rules, next: firstMatchFrom(conditions) };
+      this.byType.set(type, typed);
     }
-    return list;
+    return typed;
   }
 
   describe(): RuleDescription {
@@ -206,10 +208,11 @@ class IndexedEngine implements RuleEngine {
 /** Most events match nothing: one shared empty result instead of an allocation each. */
 const NO_MATCH: readonly CompiledRule[] = Object.freeze([]);
 
-/** A syscall rule with its condition specialised for one event type. */
-interface TypedRule {
-  rule: CompiledRule;
-  matches: (event: EngineEvent) => boolean;
+/** The syscall rules of one event type (conditions specialised for it), or all the rules of another source. */
+interface TypedRules {
+  rules: CompiledRule[];
+  /** Index into `rules` of the first match at or after `from`, or -1. */
+  next: NextMatch;
 }
 
 function priorityName(p: Priority): string {

@@ -68,6 +68,16 @@ function remotePort(fd: FdInfo): number | undefined {
   return fd.isServer ? fd.cport : fd.sport;
 }
 
+/** path.posix.dirname, without its general scan for the usual absolute path ("/a/b" -> "/a"); fd.directory is read for most opens. */
+function dirname(n: string): string {
+  const i = n.lastIndexOf('/');
+  if (n.charCodeAt(0) === 47 && n.charCodeAt(n.length - 1) !== 47) {
+    if (i === 0) return '/';
+    if (i >= 2) return n.slice(0, i);
+  }
+  return path.posix.dirname(n);
+}
+
 function fdName(fd: FdInfo): string {
   if (isIp(fd) && fd.cip !== undefined && fd.sip !== undefined) return `${fd.cip}:${fd.cport ?? 0}->${fd.sip}:${fd.sport ?? 0}`;
   return fd.name;
@@ -249,7 +259,7 @@ const fdFields: F[] = [
   def('fd.directory', 'fspath', 'Directory of fd.name.', (e) => {
     const n = e.fd && !isIp(e.fd) ? e.fd.name : failedOpenPath(e);
     if (!n) return undefined;
-    return e.fd?.type === 'directory' ? n : path.posix.dirname(n);
+    return e.fd?.type === 'directory' ? n : dirname(n);
   }),
   def('fd.filename', 'fspath', 'File name part of fd.name.', (e) => {
     const n = e.fd && !isIp(e.fd) ? e.fd.name : failedOpenPath(e);

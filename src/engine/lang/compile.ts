@@ -637,7 +637,8 @@ function coerce(kind: Kind, x: FieldScalar): FieldScalar | undefined {
 
 function compareEq(kind: Kind, x: FieldScalar, c: FieldScalar): boolean {
   if (kind === 'int') return x == c; // number and bigint compare by value
-  if (kind === 'ip') return parseIp(String(x)) === c;
+  // c is canonical; an IPv4 text is its own canonical form and IPv6 ones contain ':', so only those parse.
+  if (kind === 'ip') return String(x) === c || ((c as string).includes(':') && parseIp(String(x)) === c);
   return x === c;
 }
 
