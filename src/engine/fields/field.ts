@@ -31,6 +31,11 @@ export interface FieldDef<E> {
   /** Extracts a list of values; comparison operators then apply per libsinsp's list semantics. */
   isList?: boolean;
   arg?: FieldArgSpec;
+  /**
+   * One value per end of a connection (fd.ip, fd.port, fd.net): `!=` holds only when no end equals the
+   * constant, as libsinsp compares these; the other operators hold when either end does.
+   */
+  eitherEnd?: boolean;
   description: string;
   /**
    * Checks a right-hand-side constant at compile time; returns the error text when it is not acceptable

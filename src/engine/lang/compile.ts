@@ -230,7 +230,9 @@ class Compiler {
       return { left, test: (x) => typeof x === 'string' && match(x) };
     }
     if (right.kind === 'list') throw new ConditionCompileError(`filter error: '${op}' operator does not accept a list`, right.pos);
-    return { left, test: this.scalarTest(op, left.kind, values[0]!, right.pos) };
+    const test = this.scalarTest(op, left.kind, values[0]!, right.pos);
+    if (op === '!=' && fieldDef?.eitherEnd) return { predicate: everyValue(left, test) };
+    return { left, test };
   }
 
   /** `field op val(other)` / `field op transformer(...)`: both sides extracted per event. */
@@ -609,6 +611,16 @@ function anyValue(left: Operand, test: (x: FieldScalar) => boolean): Predicate {
       return false;
     }
     return test(v);
+  };
+}
+
+/** `!=` on a field with a value per connection end: true when every end differs. */
+function everyValue(left: Operand, test: (x: FieldScalar) => boolean): Predicate {
+  const extract = left.extract;
+  return (ev) => {
+    const v = extract(ev);
+    if (v === undefined) return false;
+    return Array.isArray(v) ? v.every(test) : test(v);
   };
 }
 
