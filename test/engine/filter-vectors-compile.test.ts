@@ -10,7 +10,7 @@ import { compileCondition, resolveField } from '../../src/engine/lang/compile.ts
 import { syscallFields } from '../../src/engine/fields/syscall.ts';
 import { def } from '../../src/engine/fields/define.ts';
 import { fieldTable, type FieldTable } from '../../src/engine/fields/field.ts';
-import { filterVectors, type FilterVector } from '../support/falco-data.ts';
+import { fieldsOf, filterVectors, type FilterVector } from '../support/falco-data.ts';
 
 /**
  * libsinsp's mock filterchecks (see the vectors' context): c.true always matches and c.false never does,
@@ -39,14 +39,6 @@ function mockChecks(e: Expr): Expr {
       return e;
     default: return e;
   }
-}
-
-function fieldsOf(e: unknown, out: string[] = []): string[] {
-  if (!e || typeof e !== 'object') return out;
-  const n = e as Record<string, unknown>;
-  if (n.kind === 'field') out.push(String(n.field));
-  for (const v of Object.values(n)) if (typeof v === 'object') fieldsOf(v, out);
-  return out;
 }
 
 function tryCompile(input: string, table: FieldTable<unknown>): { ok: true; warnings: string[]; matches: (e: unknown) => boolean } | { ok: false; error: string } {

@@ -11,15 +11,7 @@ import { compileCondition } from '../../src/engine/lang/compile.ts';
 import { syscallFields } from '../../src/engine/fields/syscall.ts';
 import type { SyscallEvent } from '../../src/engine/event.ts';
 import { syscall, type SyscallSpec } from '../../src/engine/testing/events.ts';
-import { filterVectors, type FilterVector } from '../support/falco-data.ts';
-
-function fieldsOf(e: unknown, out: string[] = []): string[] {
-  if (!e || typeof e !== 'object') return out;
-  const n = e as Record<string, unknown>;
-  if (n.kind === 'field') out.push(String(n.field));
-  for (const v of Object.values(n)) if (typeof v === 'object') fieldsOf(v, out);
-  return out;
-}
+import { fieldsOf, filterVectors, type FilterVector } from '../support/falco-data.ts';
 
 /** An event of libsinsp's test, with evt.num and evt.cpu as its test harness sets them. */
 function event(spec: SyscallSpec & { cpu?: number; dir?: '>' | '<'; num?: number }): SyscallEvent {

@@ -30,3 +30,12 @@ export interface FilterVector {
 export function filterVectors(): FilterVector[] {
   return JSON.parse(readFileSync(falcoPath('filter_vectors.json'), 'utf8'));
 }
+
+/** Every field name a condition's syntax tree reads (the vectors' tests skip those we do not have). */
+export function fieldsOf(e: unknown, out: string[] = []): string[] {
+  if (!e || typeof e !== 'object') return out;
+  const n = e as Record<string, unknown>;
+  if (n.kind === 'field') out.push(String(n.field));
+  for (const v of Object.values(n)) if (typeof v === 'object') fieldsOf(v, out);
+  return out;
+}
