@@ -34,17 +34,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { captureAvailability, startCapture, type Capture } from '../src/capture/index.ts';
+import { startCapture, type Capture } from '../src/capture/index.ts';
+import { exitUnlessCaptureAvailable } from './support/capture.ts';
 import { buildWorkload, type Workload } from './support/workload.ts';
 
 const rounds = Number(process.argv[2] ?? 3);
 const N = { open: Number(process.argv[3] ?? 1_000_000), getppid: Number(process.argv[4] ?? 5_000_000), exec: Number(process.argv[5] ?? 2000) };
 
-const avail = captureAvailability();
-if (!avail.ok) {
-  console.error(`capture is not available: ${avail.reason}`);
-  process.exit(1);
-}
+exitUnlessCaptureAvailable();
 
 const dir = mkdtempSync(join(tmpdir(), 'pg-bench-'));
 const target = join(dir, 'target');

@@ -13,7 +13,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { captureAvailability } from '../src/capture/index.ts';
+import { exitUnlessCaptureAvailable } from './support/capture.ts';
 import { startDetector } from '../test/support/detector.ts';
 import { falcoPath } from '../test/support/falco-data.ts';
 import { buildWorkload } from './support/workload.ts';
@@ -22,11 +22,7 @@ const SAMPLES = Number(process.argv[2] ?? 200);
 const OPENS = Number(process.argv[3] ?? 1_000_000);
 const IDLE_S = Number(process.argv[4] ?? 10);
 
-const avail = captureAvailability();
-if (!avail.ok) {
-  console.error(`capture is not available: ${avail.reason}`);
-  process.exit(1);
-}
+exitUnlessCaptureAvailable();
 
 const dir = mkdtempSync(join(tmpdir(), 'pg-e2e-bench-'));
 const marks = join(dir, 'marks');

@@ -176,7 +176,7 @@ class IndexedEngine implements RuleEngine {
       const conditions: Condition[] = [];
       for (const rule of this.bySource.get('syscall') ?? []) {
         if (rule.eventTypes && !rule.eventTypes.has(type)) continue;
-        const matches = rule.forType ? rule.forType(type) : (e: EngineEvent) => rule.matches(e);
+        const matches = rule.forType ? rule.forType(type) : rule.matches;
         if (!matches) continue;
         rules.push(rule);
         conditions.push(matches);
