@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import { PeregrineError } from '../errors.ts';
 import { applyEnv } from './env.ts';
@@ -55,7 +56,14 @@ export function loadConfig(opts: LoadConfigOptions = {}): PeregrineConfig {
   }
   const { merged, origins } = applyEnv(configSchema, input, opts.env ?? process.env);
   const result = configSchema.safeParse(merged);
-  if (result.success) return result.data;
+  if (result.success) {
+    // The spool lives beside the config file unless told otherwise; YAML given as text has no file (then
+    // "" stays and the router uses a temporary directory).
+    const base = opts.yamlText === undefined ? dirname(resolve(fileName)) : process.cwd();
+    const dir = result.data.spool.dir;
+    if (dir !== '' || opts.yamlText === undefined) result.data.spool.dir = resolve(base, dir === '' ? 'spool' : dir);
+    return result.data;
+  }
 
   const problems = result.error.issues.map((issue) => {
     const path = issue.path.map(String);

@@ -3,6 +3,7 @@ import type { OutputDefinition } from '../router/output.ts';
 import { outputRegistry } from '../../outputs/registry.ts';
 import { minimumPriority } from './priority-schema.ts';
 import { detectorSchema } from './detector-schema.ts';
+import { spoolSchema } from './spool-schema.ts';
 
 /**
  * The single source of truth for Peregrine's configuration: defaults, validation, the README's
@@ -95,7 +96,8 @@ export function buildConfigSchema(defs: readonly OutputDefinition[] = outputRegi
     customtags: z.array(z.string()).default([]).meta({ description: 'Tags added to every alert.' }),
     templatedfields: z.record(z.string(), z.string()).default({}).meta({ description: 'Fields computed from output_fields with Go-template syntax ({{ index . "k8s.ns.name" }}, or).' }),
     bracketreplacer: z.string().default('').meta({ description: 'Replaces "[" in output field names (proc.aname[2] -> proc.aname_2 with "_").' }),
-    drainms: z.int().min(0).default(10000).meta({ description: 'On shutdown, how long to keep delivering queued alerts.' }),
+    drainms: z.int().min(0).default(10000).meta({ description: 'On shutdown, how long to keep delivering spooled alerts (what is left stays in the spool for the next start).' }),
+    spool: spoolSchema.prefault({}).meta({ description: 'The durable on-disk log every accepted alert is written to before it is acknowledged.' }),
     detector: detectorSchema.prefault({}).meta({ description: 'The detection core (`peregrine run`): rules, stdout alerts, Kubernetes audit input, capture.' }),
     ...legacy,
     outputs: z.array(namedInstanceSchema(defs)).default([]).meta({ description: 'Named output instances, each with its own filter (beyond Falcosidekick).' }),

@@ -1,0 +1,467 @@
+import { close, fdatasync, mkdirSync, open, read, unlink, write, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { silentLogger, type Logger } from '../../log.ts';
+import { SpoolFullError, type Spool, type SpoolEntry, type SpoolOptions, type SpoolReader, type SpoolStats } from '../contract.ts';
+import { CursorFile } from './cursors.ts';
+import { lockDir } from './lock.ts';
+import { decodeRecord, encodeRecord, HEADER_BYTES } from './record.ts';
+import { listSegments, recoverLastSegment, segmentPath, type Segment } from './segments.ts';
+
+const openAsync = promisify(open);
+const closeAsync = promisify(close);
+const syncAsync = promisify(fdatasync);
+const unlinkAsync = promisify(unlink);
+const writeAsync = (fd: number, buf: Buffer, position: number) =>
+  new Promise<number>((resolve, reject) => write(fd, buf, 0, buf.length, position, (err, n) => (err ? reject(err) : resolve(n))));
+const readAsync = (fd: number, buf: Buffer, position: number) =>
+  new Promise<number>((resolve, reject) => read(fd, buf, 0, buf.length, position, (err, n) => (err ? reject(err) : resolve(n))));
+
+const CURSOR_SAVE_MS = 200;
+const READ_CHUNK = 256 * 1024;
+
+interface Waiter { resolve: (seq: number) => void; reject: (err: Error) => void; seq: number }
+interface Batch { bufs: Buffer[]; entries: SpoolEntry[]; bytes: number; waiters: Waiter[] }
+
+/**
+ * The file backend: segment files of checksummed records, written by group commit, read through an
+ * in-memory window of the newest records (readers that lag read the files), cursors in cursors.json.
+ * Design after Vector's disk buffer v2 (data files + ledger, delete a file once read past) and Fluent
+ * Bit's chunks (oldest dropped first when over the limit).
+ */
+export class FileSpool implements Spool {
+  private readonly opts: SpoolOptions & { segmentBytes: number; windowBytes: number };
+  private readonly log: Logger;
+  private readonly segments: Segment[];
+  private readonly cursors = new Map<string, number>();
+  private readonly readers = new Map<string, FileReader>();
+  private readonly cursorFile: CursorFile;
+  private readonly unlock: () => void;
+  private activeFd: number;
+  private nextSeq: number;
+  /** Seq after the last record written to the file (readers may read up to here). */
+  writtenSeq: number;
+  private bytes: number;
+  private pending: Batch = emptyBatch();
+  private flushing: Promise<void> | undefined;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private readonly cursorTimer: NodeJS.Timeout;
+  private cursorsDirty = false;
+  private closed = false;
+  private dropped = 0;
+  private rejected = 0;
+  private dataWaiters: (() => void)[] = [];
+  /** The newest records, contiguous, ending at writtenSeq - 1. */
+  private window: SpoolEntry[] = [];
+  private windowStart = 0;
+  private windowBytes = 0;
+
+  static async open(options: SpoolOptions): Promise<FileSpool> {
+    mkdirSync(options.dir, { recursive: true });
+    const unlock = lockDir(options.dir);
+    try {
+      return new FileSpool(options, unlock, await openAsync(FileSpool.prepare(options), 'r+'));
+    } catch (err) {
+      unlock();
+      throw err;
+    }
+  }
+
+  /** Recovers the newest segment (or creates the first) and returns the path to append to. */
+  private static prepare(o: SpoolOptions): string {
+    const segs = listSegments(o.dir);
+    const last = segs.at(-1);
+    if (last) return last.path;
+    const path = segmentPath(o.dir, 0);
+    writeFileSync(path, '', { flag: 'a' });
+    return path;
+  }
+
+  private constructor(options: SpoolOptions, unlock: () => void, activeFd: number) {
+    // Segments well below the bound, so drop_oldest always has a sealed segment to give up.
+    const segmentBytes = options.segmentBytes ?? Math.max(16 * 1024, Math.min(64 * 1024 * 1024, Math.floor(options.maxBytes / 8)));
+    this.opts = { ...options, segmentBytes, windowBytes: options.windowBytes ?? 8 * 1024 * 1024 };
+    this.log = options.log ?? silentLogger;
+    this.unlock = unlock;
+    this.activeFd = activeFd;
+    this.segments = listSegments(options.dir);
+    const last = this.segments.at(-1)!;
+    const rec = recoverLastSegment(last);
+    if (rec.truncatedBytes > 0) {
+      this.log.warn({ file: last.path, truncatedBytes: rec.truncatedBytes, keptRecords: rec.records, reason: rec.reason },
+        'spool: the last record was torn by a crash; cut off, every complete record is kept');
+    }
+    this.nextSeq = rec.nextSeq;
+    this.writtenSeq = rec.nextSeq;
+    this.bytes = this.segments.reduce((n, s) => n + s.bytes, 0);
+    this.cursorFile = new CursorFile(options.dir, options.fsync !== 'never');
+    const saved = this.cursorFile.load();
+    const oldest = this.segments[0]!.first;
+    for (const name of options.consumers) {
+      const c = saved?.get(name);
+      // A new consumer starts at the end; a lost cursor file means replaying everything (duplicates, never loss).
+      const start = saved === undefined ? oldest : c === undefined ? this.nextSeq : Math.min(Math.max(c, oldest), this.nextSeq);
+      this.cursors.set(name, start);
+    }
+    const forgotten = [...(saved?.keys() ?? [])].filter((k) => !this.cursors.has(k));
+    if (forgotten.length > 0) this.log.warn({ consumers: forgotten }, 'spool: cursors of consumers no longer configured are forgotten');
+    this.cursorsDirty = true;
+    this.cursorTimer = setInterval(() => void this.saveCursors(), CURSOR_SAVE_MS);
+    this.cursorTimer.unref();
+    this.collect();
+  }
+
+  append(payload: Buffer): Promise<number> {
+    if (this.closed) return Promise.reject(new Error('spool is closed'));
+    const size = HEADER_BYTES + payload.length;
+    if (this.bytes + size > this.opts.maxBytes && !(this.opts.whenFull === 'drop_oldest' && this.makeRoom(size))) {
+      this.rejected++;
+      return Promise.reject(new SpoolFullError(this.bytes, this.opts.maxBytes));
+    }
+    const seq = this.nextSeq++;
+    const appendedAt = Date.now();
+    const buf = encodeRecord(seq, appendedAt, payload);
+    const p = this.pending;
+    p.bufs.push(buf);
+    p.entries.push({ seq, appendedAt, payload });
+    p.bytes += buf.length;
+    this.bytes += buf.length;
+    const done = new Promise<number>((resolve, reject) => p.waiters.push({ resolve, reject, seq }));
+    this.scheduleFlush();
+    return done;
+  }
+
+  reader(consumer: string): SpoolReader {
+    if (!this.cursors.has(consumer)) throw new Error(`spool: "${consumer}" is not a consumer of this spool`);
+    let r = this.readers.get(consumer);
+    if (!r) this.readers.set(consumer, (r = new FileReader(this, consumer, this.cursors.get(consumer)!)));
+    return r;
+  }
+
+  stats(): SpoolStats {
+    const consumers: SpoolStats['consumers'] = {};
+    for (const [name, cursor] of this.cursors) consumers[name] = { cursor, pending: this.nextSeq - cursor };
+    return {
+      bytes: this.bytes, maxBytes: this.opts.maxBytes, records: this.nextSeq - this.oldestSeq,
+      segments: this.segments.length, dropped: this.dropped, rejected: this.rejected, consumers,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.cursorTimer);
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    while (this.flushing || this.pending.entries.length > 0) await (this.flushing ?? this.flush());
+    for (const w of this.dataWaiters.splice(0)) w();
+    await Promise.all([...this.readers.values()].map((r) => r.release()));
+    await this.saveCursors(true);
+    await closeAsync(this.activeFd);
+    this.unlock();
+  }
+
+  // ---- used by readers ----
+
+  get oldestSeq(): number {
+    return this.segments[0]!.first;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Records from `seq` on, if they are still in the memory window. */
+  fromWindow(seq: number, max: number): SpoolEntry[] | undefined {
+    const w = this.window;
+    if (w.length === this.windowStart || seq < w[this.windowStart]!.seq) return undefined;
+    // Seqs are increasing but may have gaps (a failed write), so search rather than index.
+    let lo = this.windowStart;
+    let hi = w.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (w[mid]!.seq < seq) lo = mid + 1;
+      else hi = mid;
+    }
+    return w.slice(lo, lo + max);
+  }
+
+  isActive(seg: Segment): boolean {
+    return this.segments.at(-1) === seg;
+  }
+
+  /** The segment holding `seq`, its readable end in bytes, and the first seq after it. */
+  locate(seq: number): { seg: Segment; end: number; nextFirst: number } | undefined {
+    for (let i = this.segments.length - 1; i >= 0; i--) {
+      const seg = this.segments[i]!;
+      if (seg.first <= seq) {
+        const next = this.segments[i + 1];
+        return { seg, end: seg.bytes, nextFirst: next ? next.first : this.writtenSeq };
+      }
+    }
+    return undefined;
+  }
+
+  /** Resolves when new records are readable, the spool closes, or the signal aborts. */
+  waitForData(signal?: AbortSignal): Promise<void> {
+    if (this.closed || signal?.aborted) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      this.dataWaiters.push(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  ack(consumer: string, upTo: number): void {
+    const cur = this.cursors.get(consumer)!;
+    const next = Math.min(upTo, this.nextSeq);
+    if (next <= cur) return;
+    this.cursors.set(consumer, next);
+    this.cursorsDirty = true;
+    this.collect();
+  }
+
+  cursorOf(consumer: string): number {
+    return this.cursors.get(consumer)!;
+  }
+
+  noteCorrupt(path: string, reason: string, skippedTo: number): void {
+    this.log.error({ file: path, reason, skippedTo }, 'spool: unreadable record inside a segment; the rest of that segment is skipped');
+  }
+
+  // ---- writing ----
+
+  private scheduleFlush(): void {
+    if (this.flushing || this.flushTimer) return;
+    const delay = this.opts.fsync === 'interval' ? this.opts.fsyncMs : 0;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      void this.flush();
+    }, delay);
+  }
+
+  private flush(): Promise<void> {
+    this.flushing = this.flushBatches().finally(() => {
+      this.flushing = undefined;
+      if (this.pending.entries.length > 0 && !this.closed) this.scheduleFlush();
+    });
+    return this.flushing;
+  }
+
+  private async flushBatches(): Promise<void> {
+    // One batch per round: what arrived while the previous write and sync ran is the next group commit.
+    while (this.pending.entries.length > 0) {
+      const batch = this.pending;
+      this.pending = emptyBatch();
+      try {
+        await this.writeBatch(batch);
+        for (const w of batch.waiters) w.resolve(w.seq);
+      } catch (err) {
+        const e = err as Error;
+        this.log.error({ err: e.message, records: batch.entries.length }, 'spool: write failed; these appends are refused');
+        for (const w of batch.waiters) w.reject(new Error(`spool write failed: ${e.message}`));
+      }
+      if (this.opts.fsync === 'interval' && !this.closed) return;
+    }
+  }
+
+  private async writeBatch(batch: Batch): Promise<void> {
+    let active = this.segments.at(-1)!;
+    if (active.bytes > 0 && active.bytes + batch.bytes > this.opts.segmentBytes) active = await this.rotate(batch.entries[0]!.seq);
+    const data = batch.bufs.length === 1 ? batch.bufs[0]! : Buffer.concat(batch.bufs, batch.bytes);
+    let off = 0;
+    try {
+      while (off < data.length) off += await writeAsync(this.activeFd, data.subarray(off), active.bytes + off);
+    } catch (err) {
+      // Cut what was partly written so the file ends on a record boundary again.
+      this.bytes -= batch.bytes;
+      throw err;
+    }
+    active.bytes += data.length;
+    this.writtenSeq = batch.entries.at(-1)!.seq + 1;
+    this.addToWindow(batch.entries);
+    for (const w of this.dataWaiters.splice(0)) w();
+    if (this.opts.fsync !== 'never') await syncAsync(this.activeFd);
+  }
+
+  private async rotate(first: number): Promise<Segment> {
+    const old = this.activeFd;
+    if (this.opts.fsync !== 'never') await syncAsync(old);
+    const seg: Segment = { first, path: segmentPath(this.opts.dir, first), bytes: 0 };
+    this.activeFd = await openAsync(seg.path, 'w+');
+    this.segments.push(seg);
+    await closeAsync(old);
+    if (this.opts.fsync !== 'never') {
+      const dirFd = await openAsync(this.opts.dir, 'r');
+      await syncAsync(dirFd).catch(() => undefined);
+      await closeAsync(dirFd);
+    }
+    this.collect();
+    return seg;
+  }
+
+  private addToWindow(entries: SpoolEntry[]): void {
+    for (const e of entries) {
+      this.window.push(e);
+      this.windowBytes += e.payload.length + HEADER_BYTES;
+    }
+    while (this.windowBytes > this.opts.windowBytes && this.windowStart < this.window.length - 1) {
+      this.windowBytes -= this.window[this.windowStart]!.payload.length + HEADER_BYTES;
+      this.window[this.windowStart++] = undefined as unknown as SpoolEntry;
+    }
+    if (this.windowStart > 4096 && this.windowStart * 2 > this.window.length) {
+      this.window = this.window.slice(this.windowStart);
+      this.windowStart = 0;
+    }
+  }
+
+  // ---- bounds and deletion ----
+
+  /** drop_oldest: deletes the oldest sealed segments until `size` more bytes fit; false when it cannot. */
+  private makeRoom(size: number): boolean {
+    while (this.bytes + size > this.opts.maxBytes && this.segments.length > 1) {
+      const seg = this.segments.shift()!;
+      const end = this.segments[0]!.first;
+      const slowest = Math.min(...this.cursors.values(), this.nextSeq);
+      this.dropped += Math.max(0, end - Math.max(seg.first, slowest));
+      for (const [name, c] of this.cursors) if (c < end) this.cursors.set(name, end);
+      this.cursorsDirty = true;
+      this.bytes -= seg.bytes;
+      unlinkAsync(seg.path).catch(() => undefined);
+    }
+    return this.bytes + size <= this.opts.maxBytes;
+  }
+
+  /** Deletes sealed segments every consumer has passed. */
+  private collect(): void {
+    const slowest = Math.min(...this.cursors.values(), this.nextSeq);
+    while (this.segments.length > 1 && this.segments[1]!.first <= slowest) {
+      const seg = this.segments.shift()!;
+      this.bytes -= seg.bytes;
+      unlinkAsync(seg.path).catch(() => undefined);
+    }
+  }
+
+  private async saveCursors(force = false): Promise<void> {
+    if (!this.cursorsDirty && !force) return;
+    this.cursorsDirty = false;
+    try {
+      await this.cursorFile.save(this.cursors);
+    } catch (err) {
+      this.cursorsDirty = true;
+      this.log.error({ err: (err as Error).message }, 'spool: cannot save cursors (delivered alerts may be sent again after a restart)');
+    }
+  }
+}
+
+/** One consumer's reading position: from the memory window when close to the end, else from the files. */
+class FileReader implements SpoolReader {
+  readonly consumer: string;
+  private readonly spool: FileSpool;
+  private nextSeq: number;
+  private file: { seg: Segment; fd: number; offset: number } | undefined;
+  private readonly corruptLogged = new Set<string>();
+
+  constructor(spool: FileSpool, consumer: string, start: number) {
+    this.spool = spool;
+    this.consumer = consumer;
+    this.nextSeq = start;
+  }
+
+  get cursor(): number {
+    return this.spool.cursorOf(this.consumer);
+  }
+
+  ack(upTo: number): void {
+    this.spool.ack(this.consumer, upTo);
+  }
+
+  async next(max: number, signal?: AbortSignal): Promise<SpoolEntry[]> {
+    for (;;) {
+      if (this.spool.isClosed || signal?.aborted) return [];
+      // Records dropped to make room are skipped (they were counted when dropped).
+      this.nextSeq = Math.max(this.nextSeq, this.spool.oldestSeq, this.cursor);
+      if (this.nextSeq >= this.spool.writtenSeq) {
+        await this.spool.waitForData(signal);
+        continue;
+      }
+      const fromMemory = this.spool.fromWindow(this.nextSeq, max);
+      const got = fromMemory ?? (await this.readFile(max));
+      if (got.length > 0) {
+        this.nextSeq = got.at(-1)!.seq + 1;
+        return got;
+      }
+    }
+  }
+
+  async release(): Promise<void> {
+    if (this.file) await closeAsync(this.file.fd).catch(() => undefined);
+    this.file = undefined;
+  }
+
+  private async readFile(max: number): Promise<SpoolEntry[]> {
+    const where = this.spool.locate(this.nextSeq);
+    if (!where) return [];
+    const { seg, nextFirst } = where;
+    if (!this.file || this.file.seg !== seg) {
+      await this.release();
+      try {
+        this.file = { seg, fd: await openAsync(seg.path, 'r'), offset: 0 };
+      } catch {
+        this.nextSeq = Math.max(this.nextSeq, nextFirst); // deleted meanwhile (dropped)
+        return [];
+      }
+    }
+    const f = this.file;
+    const out: SpoolEntry[] = [];
+    let buf = Buffer.allocUnsafe(READ_CHUNK);
+    while (out.length < max) {
+      const end = seg.bytes;
+      if (f.offset >= end) break;
+      const n = await readAsync(f.fd, buf.length > end - f.offset ? buf.subarray(0, end - f.offset) : buf, f.offset);
+      if (n === 0) break;
+      let pos = 0;
+      let stop = false;
+      while (pos < n && out.length < max) {
+        const d = decodeRecord(buf.subarray(0, n), pos);
+        if (d.kind === 'short') {
+          if (f.offset + pos + d.need <= end) {
+            if (pos === 0) buf = Buffer.allocUnsafe(d.need); // a record larger than the buffer
+            break;
+          }
+          this.skipSegment(seg, 'record cut short', nextFirst);
+          return out;
+        }
+        if (d.kind === 'corrupt') {
+          this.skipSegment(seg, d.reason, nextFirst);
+          return out;
+        }
+        pos += d.size;
+        if (d.entry.seq >= this.nextSeq) out.push(d.entry);
+        if (out.length >= max) stop = true;
+      }
+      f.offset += pos;
+      if (stop) break;
+    }
+    if (out.length === 0 && f.offset >= seg.bytes && !this.spool.isActive(seg)) {
+      // End of a sealed segment: continue in the next one.
+      this.nextSeq = Math.max(this.nextSeq, nextFirst);
+    }
+    return out;
+  }
+
+  private skipSegment(seg: Segment, reason: string, nextFirst: number): void {
+    if (!this.corruptLogged.has(seg.path)) {
+      this.corruptLogged.add(seg.path);
+      this.spool.noteCorrupt(seg.path, reason, nextFirst);
+    }
+    this.nextSeq = Math.max(this.nextSeq, nextFirst);
+    if (this.file) this.file.offset = seg.bytes;
+  }
+}
+
+function emptyBatch(): Batch {
+  return { bufs: [], entries: [], bytes: 0, waiters: [] };
+}
