@@ -169,7 +169,7 @@ describe('file spool', () => {
     const first = join(dir, files[0]!);
     const bytes = readFileSync(first);
     const recordSize = HEADER_BYTES + payload(0, 40).length;
-    bytes[recordSize + HEADER_BYTES + 3] ^= 0xff;
+    bytes[recordSize + HEADER_BYTES + 3] = bytes[recordSize + HEADER_BYTES + 3]! ^ 0xff;
     writeFileSync(first, bytes);
     const { log, lines } = capturingLogger();
     s = await open(dir, { log, segmentBytes: 600, windowBytes: 100 });
