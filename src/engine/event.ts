@@ -99,20 +99,65 @@ export interface GroupInfo {
   name: string;
 }
 
+/**
+ * The container a process runs in, as the kernel side knows it (from the process's cgroup path). Everything
+ * else about the container comes from its runtime and is read through `metadata`.
+ */
 export interface ContainerInfo {
   /** 12-hex-digit short id, as Falco shows container.id; "host" is never used here (undefined container). */
   id: string;
   fullId?: string;
+  /** Runtime guessed from the cgroup path (docker, containerd, cri-o, podman …), until metadata says. */
+  type?: string;
+  /** Start of the container's pid namespace init, ns since epoch (container.start_ts). */
+  startTs?: bigint;
+  /**
+   * What the container runtime reported (name, image, mounts, labels, pod). Undefined until a runtime answered;
+   * the field table then asks the registered ContainerMetadataProvider (src/engine/fields/container.ts).
+   */
+  metadata?: ContainerMetadata;
+}
+
+/** One mount of a container, as Falco's container plugin keeps it (source:dest:mode:rdwr:propagation). */
+export interface ContainerMount {
+  source: string;
+  dest: string;
+  mode: string;
+  rdwr: boolean;
+  propagation: string;
+}
+
+/**
+ * Runtime metadata of one container, shaped after Falco's container plugin (plugins/container container_info):
+ * the k8s.* fields derive from the CRI labels (io.kubernetes.pod.name, .namespace, .uid) and the pod sandbox
+ * labels, as the plugin derives them.
+ */
+export interface ContainerMetadata {
+  /** Short id (12 hex digits); "host" for the host pseudo-container. */
+  id?: string;
+  fullId?: string;
   name?: string;
-  /** docker, containerd, cri-o, podman … */
+  /** docker, containerd, cri-o, podman, cri, lxc, … ("host" for the host). */
   type?: string;
   image?: string;
+  imageId?: string;
   imageRepository?: string;
   imageTag?: string;
   imageDigest?: string;
+  /** Primary IPv4 address (container.ip, k8s.pod.ip). */
+  ip?: string;
+  /** The pod sandbox's CNI result JSON (container.cni.json, k8s.pod.cni.json). */
+  cniResult?: string;
   privileged?: boolean;
-  startTs?: bigint;
-  k8s?: { podName?: string; podUid?: string; namespace?: string; podLabels?: Record<string, string> };
+  hostPid?: boolean;
+  hostNetwork?: boolean;
+  hostIpc?: boolean;
+  mounts?: ContainerMount[];
+  /** Container labels (CRI: io.kubernetes.pod.name etc. among them). */
+  labels?: Record<string, string>;
+  /** Full id of the pod sandbox (k8s.pod.sandbox_id shows its first 12 characters). */
+  podSandboxId?: string;
+  podSandboxLabels?: Record<string, string>;
 }
 
 export type FdType =

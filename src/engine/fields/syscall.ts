@@ -8,6 +8,7 @@ import { def, listDef, INDEX_ARG, KEY_ARG_DOT } from './define.ts';
 import { fieldTable, type FieldDef, type FieldTable, type FieldType } from './field.ts';
 import { argText, capabilitiesText, errnoName, O_ACCMODE, O_CREAT, O_RDWR, O_WRONLY, valueText } from './syscall-render.ts';
 import { isKnownEventType } from './event-types.ts';
+import { containerFields } from './container.ts';
 
 type E = SyscallEvent;
 type F = FieldDef<E>;
@@ -317,23 +318,6 @@ function failedOpenPath(e: E): string | undefined {
   if (name === undefined) return undefined;
   return path.posix.isAbsolute(name) ? path.posix.normalize(name) : path.posix.join(e.thread.cwd, name);
 }
-
-const containerFields: F[] = [
-  def('container.id', 'charbuf', 'Container id (12 hex digits), or "host".', (e) => e.thread.container?.id ?? 'host'),
-  def('container.full_id', 'charbuf', 'Full container id, or "host".', (e) => e.thread.container?.fullId ?? e.thread.container?.id ?? 'host'),
-  def('container.name', 'charbuf', 'Container name, or "host".', (e) => (e.thread.container ? e.thread.container.name : 'host')),
-  def('container.type', 'charbuf', 'Runtime: docker, containerd, cri-o, podman ...', (e) => e.thread.container?.type),
-  def('container.image', 'charbuf', 'Image name with tag.', (e) => e.thread.container?.image),
-  def('container.image.repository', 'charbuf', 'Image repository.', (e) => e.thread.container?.imageRepository),
-  def('container.image.tag', 'charbuf', 'Image tag.', (e) => e.thread.container?.imageTag),
-  def('container.image.digest', 'charbuf', 'Image digest.', (e) => e.thread.container?.imageDigest),
-  def('container.privileged', 'bool', 'The container runs privileged.', (e) => e.thread.container?.privileged),
-  def('container.start_ts', 'abstime', 'Container start time.', (e) => e.thread.container?.startTs),
-  def('k8s.pod.name', 'charbuf', 'Kubernetes pod name.', (e) => e.thread.container?.k8s?.podName),
-  def('k8s.pod.uid', 'charbuf', 'Kubernetes pod uid.', (e) => e.thread.container?.k8s?.podUid),
-  def('k8s.ns.name', 'charbuf', 'Kubernetes namespace.', (e) => e.thread.container?.k8s?.namespace),
-  def('k8s.pod.label', 'charbuf', 'A pod label: k8s.pod.label[app].', (e, arg) => (arg === undefined ? undefined : e.thread.container?.k8s?.podLabels?.[arg]), { arg: KEY_ARG_DOT }),
-];
 
 let HOSTNAME = process.env.FALCO_HOSTNAME ?? '';
 /** evt.hostname: set once by the pipeline from its configured hostname. */

@@ -2,7 +2,7 @@
  * Builders for hand-made engine events, so rules can be tested without the kernel or an API server:
  * every field has a plausible default, tests override what the rule looks at.
  */
-import type { ContainerInfo, FdInfo, K8sAuditEvent, SyscallEvent, ThreadInfo } from '../event.ts';
+import type { ContainerInfo, ContainerMetadata, FdInfo, K8sAuditEvent, SyscallEvent, ThreadInfo } from '../event.ts';
 
 let nextNum = 1;
 const BASE_TS = 1_700_000_000_000_000_000n;
@@ -89,8 +89,14 @@ export function exec(t: ThreadSpec, container?: ContainerInfo): SyscallEvent {
   return syscall({ type: 'execve', args: { filename: t.exepath ?? `/usr/bin/${t.comm ?? 'cat'}` }, res: 0, thread: t, ...(container ? { container } : {}) });
 }
 
-export function container(spec: Partial<ContainerInfo> = {}): ContainerInfo {
-  return { id: '3ad7b26ded6d', name: 'web', type: 'docker', image: 'nginx:1.27', imageRepository: 'nginx', imageTag: '1.27', privileged: false, ...spec };
+/** A container whose runtime metadata is known: `spec` overrides the metadata (and the id). */
+export function container(spec: Partial<ContainerMetadata> = {}): ContainerInfo {
+  const id = spec.id ?? '3ad7b26ded6d';
+  return {
+    id,
+    type: spec.type ?? 'docker',
+    metadata: { id, name: 'web', type: 'docker', image: 'nginx:1.27', imageRepository: 'nginx', imageTag: '1.27', privileged: false, ...spec },
+  };
 }
 
 export function k8sAudit(raw: Record<string, unknown>): K8sAuditEvent {
