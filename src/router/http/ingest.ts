@@ -1,0 +1,97 @@
+import type { IncomingMessage } from 'node:http';
+import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import underPressure from '@fastify/under-pressure';
+import { falcoAlertSchema } from '../../alert/schema.ts';
+import type { FalcoAlert } from '../../alert/alert.ts';
+import { bearerMatches } from './auth.ts';
+import { requestError } from './errors.ts';
+import { acceptJsonBodies, acceptRawBodies } from './json-body.ts';
+
+export type SubmitResult = { ok: true; alert: FalcoAlert } | { ok: false; error: string };
+/** A route served beside the router's own (e.g. POST /k8s-audit): the raw body, and what to answer. */
+export type RouteHandler = (req: IncomingMessage, body: Buffer) => Promise<{ status: number; body?: unknown }>;
+/** Says why new input should wait (e.g. the spool is nearly full), or undefined when it may come. */
+export type PressureCheck = () => string | undefined;
+
+export interface IngestOptions {
+  authtoken: string;
+  bodylimit: number;
+  /** Mean event-loop delay (ms) above which input is refused with 503 until it recovers. */
+  maxEventLoopDelayMs: number;
+  retryAfterSeconds: number;
+  /** Accepts a body that passed the alert schema. */
+  accept(body: unknown): SubmitResult;
+  acceptTest(): SubmitResult;
+  /** Counts a request refused before it reached accept (bad JSON, too large, schema). */
+  rejected(): void;
+  pressureChecks: readonly PressureCheck[];
+  extraRoutes: readonly { method: string; path: string; handler: RouteHandler }[];
+  plugins: readonly FastifyPluginAsync[];
+}
+
+/**
+ * Everything that takes input: POST /, POST /test and the routes other parts add. They share the bearer
+ * token, the pressure checks (503 + Retry-After) and the body limit; health and metrics stay outside so
+ * they answer even when input is refused.
+ */
+export function ingestRoutes(opts: IngestOptions): FastifyPluginAsync {
+  return async (app: FastifyInstance) => {
+    acceptJsonBodies(app);
+    if (opts.authtoken) {
+      app.addHook('onRequest', async (req, reply) => {
+        if (!bearerMatches(req.headers.authorization, opts.authtoken)) {
+          await reply.code(401).send({ error: 'missing or wrong bearer token' });
+        }
+      });
+    }
+    const paused = (reply: FastifyReply, why: string) => {
+      reply.code(503).header('retry-after', String(opts.retryAfterSeconds));
+      return { error: `input paused: ${why}; retry later` };
+    };
+    await app.register(underPressure, {
+      maxEventLoopDelay: opts.maxEventLoopDelayMs,
+      retryAfter: opts.retryAfterSeconds,
+      // under-pressure sends what this returns.
+      pressureHandler: ((_req: FastifyRequest, reply: FastifyReply, type: string, value: number | undefined) =>
+        paused(reply, `${type} ${value === undefined ? '' : Math.round(value)}`.trim())) as never,
+    });
+    if (opts.pressureChecks.length > 0) {
+      app.addHook('onRequest', async (_req, reply) => {
+        for (const check of opts.pressureChecks) {
+          const why = check();
+          if (why !== undefined) return reply.send(paused(reply, why));
+        }
+      });
+    }
+    app.setErrorHandler<FastifyError>(async (err, req, reply) => {
+      const { status, error } = requestError(err, opts.bodylimit, req.body, req.routeOptions.schema?.body === falcoAlertSchema);
+      if (status < 500) opts.rejected();
+      return reply.code(status).send({ error });
+    });
+
+    app.post('/', { schema: { body: falcoAlertSchema } }, async (req, reply) => {
+      const r = opts.accept(req.body);
+      return r.ok ? { uuid: r.alert.uuid } : reply.code(400).send({ error: r.error });
+    });
+    app.post('/test', async (_req, reply) => {
+      const r = opts.acceptTest();
+      return r.ok ? { uuid: r.alert.uuid } : reply.code(400).send({ error: r.error });
+    });
+    for (const plugin of opts.plugins) await app.register(plugin);
+    if (opts.extraRoutes.length > 0) {
+      await app.register(async (raw) => {
+        acceptRawBodies(raw);
+        for (const r of opts.extraRoutes) {
+          raw.route({
+            method: r.method, url: r.path,
+            handler: async (req, reply) => {
+              const out = await r.handler(req.raw, (req.body as Buffer | undefined) ?? Buffer.alloc(0));
+              return reply.code(out.status).send(out.body);
+            },
+          });
+        }
+      });
+    }
+  };
+}
+
