@@ -1,182 +1,244 @@
-// Router throughput benchmark: `node bench/router.ts [alerts] [concurrency] [--brokers]`.
-// --brokers adds NATS and Kafka scenarios against real servers (started here, as in the tests).
-// Starts `peregrine route` as its own process (so its RSS is its own), a loopback webhook receiver here,
-// posts alerts over keep-alive connections, and reports accepted/s, delivered/s, ingest-to-delivery
-// latency (p50/p99) and the router's peak RSS. Scenarios run one after the other in the same run.
-import { spawn } from 'node:child_process';
+// Router benchmark, Peregrine side by side with Falcosidekick in one run:
+//   node bench/router.ts [--falcosidekick=PATH] [--seconds=20] [--connections=32] [--only=paced5000,flat,latency,nats]
+//                        [--programs=peregrine,falcosidekick] [--peregrine-inflight=1|default] [--drain-timeout=300]
+//                        [--cpu-prof=DIR]
+// The Falcosidekick binary comes from --falcosidekick or FALCOSIDEKICK_BIN (bench/README.md says how to build
+// it); without one, only Peregrine runs. Each program runs as its own process with the same load generator (a
+// worker thread posting over keep-alive connections) and the same loopback receiver (this process), and with
+// its defaults apart from where to listen and where to deliver: webhook output, one request in flight
+// (Falcosidekick's maxconcurrentrequests default; Peregrine is given the same unless --peregrine-inflight=default).
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Pool } from 'undici';
-import { connect as natsConnect } from '@nats-io/transport-node';
-import { Kafka, logLevel } from 'kafkajs';
+import { Worker } from 'node:worker_threads';
+import { connect as natsConnect, type NatsConnection } from '@nats-io/transport-node';
 import { NatsServer } from '../test/services/nats.ts';
-import { KafkaBroker } from '../test/services/kafka.ts';
+import { freePort } from '../test/services/process.ts';
+import type { LoadResult, LoadSpec } from './support/load.ts';
 
-const numeric = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-const TOTAL = Number(numeric[0] ?? 20000);
-const CONCURRENCY = Number(numeric[1] ?? 32);
+const args = new Map(process.argv.slice(2).map((a) => {
+  const m = /^--([^=]+)(?:=(.*))?$/.exec(a);
+  if (!m) throw new Error(`unknown argument ${a} (options are --name=value; see the head of bench/router.ts)`);
+  return [m[1]!, m[2] ?? 'true'] as const;
+}));
+const SECONDS = Number(args.get('seconds') ?? 20);
+const CONNECTIONS = Number(args.get('connections') ?? 32);
+const DRAIN_TIMEOUT_S = Number(args.get('drain-timeout') ?? 300);
+const ONLY = new Set((args.get('only') ?? 'paced5000,flat,latency,nats').split(','));
+const FALCOSIDEKICK = args.get('falcosidekick') ?? process.env.FALCOSIDEKICK_BIN;
+const PROGRAMS = (args.get('programs') ?? 'peregrine,falcosidekick').split(',').filter((p) => p !== 'falcosidekick' || FALCOSIDEKICK);
+const PEREGRINE_INFLIGHT = args.get('peregrine-inflight') ?? '1';
+const CPU_PROF = args.get('cpu-prof');
+const MAX_ALERTS = 4_000_000;
 const now = () => performance.timeOrigin + performance.now();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Where the router delivers in a scenario, and how the bench reads each alert back. */
-interface Sink { yaml: string; close: () => Promise<void> | void }
-type SinkFactory = (onAlert: (sentAt: number) => void) => Promise<Sink>;
-interface Scenario { name: string; sink: SinkFactory; ratePerSecond?: number; filteredOutputs?: boolean }
+type Output = { kind: 'webhook'; url: string } | { kind: 'nats'; url: string };
 
-const webhookSink = (extra: string): SinkFactory => async (onAlert) => {
-  const rx = await receiver(onAlert);
-  return { yaml: `webhook:\n  address: "${rx.url}"\n  ${extra}\n`, close: rx.close };
-};
+interface Running { child: ChildProcess; port: number; logBytes: () => number }
 
-const nats = process.argv.includes('--brokers') ? await NatsServer.start() : undefined;
-const kafka = process.argv.includes('--brokers') ? await KafkaBroker.start() : undefined;
+/** Starts one program listening on loopback and delivering to `output`; resolves once /healthz answers. */
+async function startProgram(program: string, output: Output): Promise<Running> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), `bench-${program}-`));
+  let child: ChildProcess;
+  if (program === 'peregrine') {
+    const out = output.kind === 'webhook'
+      ? `webhook:\n  address: "${output.url}"\n${PEREGRINE_INFLIGHT === 'default' ? '' : `  maxconcurrentrequests: ${PEREGRINE_INFLIGHT}\n`}`
+      : `nats:\n  hostport: "${output.url}"\n`;
+    const cfg = join(dir, 'config.yaml');
+    writeFileSync(cfg, `listenaddress: 127.0.0.1\nlistenport: ${port}\n${out}`);
+    const nodeArgs = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] : [];
+    child = spawn(process.execPath, [...nodeArgs, 'bin/peregrine', 'route', '-c', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+  } else {
+    // Falcosidekick reads every key from the environment; nothing else is set, so the rest are its defaults.
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, LISTENADDRESS: '127.0.0.1', LISTENPORT: String(port) };
+    if (output.kind === 'webhook') env.WEBHOOK_ADDRESS = output.url;
+    else env.NATS_HOSTPORT = output.url;
+    child = spawn(FALCOSIDEKICK!, [], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  }
+  // Read the logs as a log collector would (a pipe, not /dev/null): their cost is part of the program's.
+  let bytes = 0;
+  child.stdout!.on('data', (b: Buffer) => { bytes += b.length; });
+  const stderr: string[] = [];
+  child.stderr!.on('data', (b: Buffer) => { bytes += b.length; stderr.push(b.toString()); if (stderr.length > 50) stderr.shift(); });
+  for (let i = 0; i < 200; i++) {
+    if (child.exitCode !== null) throw new Error(`${program} exited with ${child.exitCode}: ${stderr.join('')}`);
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/healthz`);
+      await r.arrayBuffer();
+      if (r.ok) return { child, port, logBytes: () => bytes };
+    } catch { /* not listening yet */ }
+    await sleep(50);
+  }
+  child.kill('SIGKILL');
+  throw new Error(`${program} did not answer /healthz within 10 s: ${stderr.join('')}`);
+}
 
-const natsSink: SinkFactory = async (onAlert) => {
-  const nc = await natsConnect({ servers: nats!.url });
-  nc.subscribe('falco.>', { callback: (_e, m) => { onAlert((m.json() as { output_fields: { sent_at: number } }).output_fields.sent_at); } });
-  await nc.flush();
-  return { yaml: `nats:\n  hostport: ${nats!.url}\n`, close: () => nc.close() };
-};
+async function stopProgram(r: Running): Promise<void> {
+  if (r.child.exitCode !== null) return;
+  const exited = new Promise<void>((res) => r.child.once('exit', () => res()));
+  r.child.kill('SIGTERM');
+  const timer = setTimeout(() => r.child.kill('SIGKILL'), 30000);
+  await exited;
+  clearTimeout(timer);
+}
 
-let kafkaTopicSeq = 0;
-const kafkaSink: SinkFactory = async (onAlert) => {
-  const topic = `bench-${kafkaTopicSeq++}`;
-  const client = new Kafka({ brokers: [kafka!.bootstrap], logLevel: logLevel.NOTHING });
-  const admin = client.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
-  await admin.disconnect();
-  const consumer = client.consumer({ groupId: `bench-${topic}` });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ message }) => { onAlert((JSON.parse(message.value!.toString()) as { output_fields: { sent_at: number } }).output_fields.sent_at); } });
-  return { yaml: `kafka:\n  hostport: ${kafka!.bootstrap}\n  topic: ${topic}\n`, close: () => consumer.disconnect() };
-};
+/** What the receiving end saw: which alerts arrived (by sequence number), when, and their latency. */
+class Deliveries {
+  readonly seen = new Uint8Array(MAX_ALERTS);
+  readonly latencyMs = new Float64Array(MAX_ALERTS);
+  unique = 0;
+  duplicates = 0;
+  last = 0;
+  record(text: string): void {
+    const seq = Number(/"seq":(\d+)/.exec(text)?.[1]);
+    const sentAt = Number(/"sent_at":([\d.e+]+)/.exec(text)?.[1]);
+    if (!Number.isInteger(seq)) throw new Error(`receiver: no seq in ${text.slice(0, 200)}`);
+    const t = now();
+    this.last = t;
+    if (this.seen[seq]) { this.duplicates++; return; }
+    this.seen[seq] = 1;
+    this.latencyMs[seq] = t - sentAt;
+    this.unique++;
+  }
+}
 
-const scenarios: Scenario[] = [
-  { name: 'paced 1000/s -> webhook (8 in flight)', sink: webhookSink('maxconcurrentrequests: 8'), ratePerSecond: 1000 },
-  { name: 'webhook, 1 in flight (Falcosidekick default)', sink: webhookSink('') },
-  { name: 'webhook, 8 in flight', sink: webhookSink('maxconcurrentrequests: 8') },
-  { name: 'webhook, 8 in flight + 3 filtered outputs', sink: webhookSink('maxconcurrentrequests: 8'), filteredOutputs: true },
-  ...(nats && kafka ? [
-    { name: 'paced 1000/s -> NATS', sink: natsSink, ratePerSecond: 1000 },
-    { name: 'NATS (batches of 100)', sink: natsSink },
-    { name: 'paced 1000/s -> Kafka (acks=all)', sink: kafkaSink, ratePerSecond: 1000 },
-    { name: 'Kafka (acks=all, batches of 100)', sink: kafkaSink },
-  ] : []),
-];
-
-async function receiver(onAlert: (sentAt: number) => void): Promise<{ url: string; close: () => void }> {
+async function webhookReceiver(d: () => Deliveries): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString()) as { output_fields: { sent_at: number } };
-      onAlert(body.output_fields.sent_at);
-      res.end('ok');
-    });
+    req.on('end', () => { d().record(Buffer.concat(chunks).toString()); res.end(); });
   });
+  server.keepAliveTimeout = 60000;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, close: () => { server.closeAllConnections(); server.close(); } };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, server };
 }
 
-function peakRssMiB(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
-async function runScenario(s: Scenario, index: number) {
-  const latencies: number[] = [];
-  let deliveredAt = 0;
-  let done!: () => void;
-  const allDelivered = new Promise<void>((r) => { done = r; });
-  let lastDelivery = 0;
-  const sink = await s.sink((sentAt) => {
-    lastDelivery = now();
-    latencies.push(now() - sentAt);
-    if (latencies.length === TOTAL) { deliveredAt = now(); done(); }
+function runLoad(spec: LoadSpec): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(new URL('./support/load.ts', import.meta.url), { workerData: spec });
+    w.once('message', resolve);
+    w.once('error', reject);
   });
-  const port = 28000 + index;
-  const extra = s.filteredOutputs
-    ? `outputs:\n${[1, 2, 3].map((i) => `  - { name: filtered${i}, type: webhook, address: "http://127.0.0.1:9/", minimumpriority: emergency }`).join('\n')}\n`
-    : '';
-  const dir = mkdtempSync(join(tmpdir(), 'prg-bench-'));
-  const cfg = join(dir, 'config.yaml');
-  writeFileSync(cfg, `listenaddress: 127.0.0.1\nlistenport: ${port}\nloglevel: warn\n${sink.yaml}${extra}`);
-  const child = spawn(process.execPath, ['bin/peregrine', 'route', '-c', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: CONCURRENCY, pipelining: 1 });
-  for (let i = 0; i < 100; i++) {
-    try { await pool.request({ path: '/healthz', method: 'GET' }).then((r) => r.body.dump()); break; } catch { await new Promise((r) => setTimeout(r, 100)); }
-  }
-  const cpuBefore = readCpu(child.pid!);
+}
+
+function rssSampler(pid: number): { stop: () => number } {
+  let peak = 0;
+  const read = () => {
+    try {
+      const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+      peak = Math.max(peak, Number(/VmRSS:\s+(\d+)/.exec(s)?.[1] ?? 0), Number(/VmHWM:\s+(\d+)/.exec(s)?.[1] ?? 0));
+    } catch { /* exited */ }
+  };
+  const timer = setInterval(read, 100);
+  return { stop: () => { read(); clearInterval(timer); return peak / 1024; } };
+}
+
+function cpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+interface Row {
+  scenario: string; program: string; sent: number; accepted: number; 'accepted/s': number; refused: string;
+  delivered: number; lost: number; dup: number; 'drain s': string; 'delivered/s': number;
+  'p50 ms': string; 'p99 ms': string; 'peak RSS MiB': number; 'CPU s': number; 'log MiB': number;
+}
+
+async function runOne(scenario: string, program: string, rate: number, output: Output, setSink: (d: Deliveries) => void): Promise<Row> {
+  const d = new Deliveries();
+  setSink(d);
+  const running = await startProgram(program, output);
+  const rss = rssSampler(running.child.pid!);
+  const cpu0 = cpuSeconds(running.child.pid!);
   const start = now();
-  let next = 0;
-  async function worker() {
-    while (next < TOTAL) {
-      const seq = next++;
-      if (s.ratePerSecond) {
-        const due = start + (seq * 1000) / s.ratePerSecond;
-        if (due > now()) await new Promise((r) => setTimeout(r, due - now()));
-      }
-      const body = JSON.stringify({
-        output: 'Warning Sensitive file opened for reading by non-trusted program', priority: 'Warning',
-        rule: 'Read sensitive file untrusted', time: new Date().toISOString(), source: 'syscall', hostname: 'bench',
-        tags: ['filesystem'], output_fields: { 'fd.name': '/etc/shadow', 'proc.name': 'cat', sent_at: now() },
-      });
-      const r = await pool.request({ path: '/', method: 'POST', body, headers: { 'content-type': 'application/json' } });
-      await r.body.dump();
-      if (r.statusCode !== 200) throw new Error(`router answered ${r.statusCode}`);
-    }
+  const load = await runLoad({ url: `http://127.0.0.1:${running.port}`, seconds: SECONDS, rate, connections: CONNECTIONS, maxAlerts: MAX_ALERTS });
+  const loadEnd = now();
+  // Drain: until every acknowledged alert arrived, or nothing arrived for 30 s, or the drain timeout.
+  const countAckedDelivered = () => { let n = 0; for (let i = 0; i < load.sent; i++) if (load.acked[i] && d.seen[i]) n++; return n; };
+  let drained = false;
+  while (now() - loadEnd < DRAIN_TIMEOUT_S * 1000) {
+    if (d.unique >= load.ackedCount && countAckedDelivered() === load.ackedCount) { drained = true; break; }
+    if (now() - Math.max(d.last, loadEnd) > 30000) break;
+    await sleep(100);
   }
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  const acceptedAt = now();
-  // Done when every alert was delivered or counted as dropped (queue full) by the router.
-  let dropped = 0;
-  const deadline = now() + 120000;
-  while (now() < deadline) {
-    dropped = await droppedCount(pool);
-    if (latencies.length + dropped >= TOTAL) break;
-    await Promise.race([allDelivered, new Promise((r) => setTimeout(r, 200))]);
-  }
-  const cpu = readCpu(child.pid!) - cpuBefore;
-  const rss = peakRssMiB(child.pid!);
-  child.kill('SIGTERM');
-  await pool.close();
-  await sink.close();
-  latencies.sort((a, b) => a - b);
-  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
+  const drainS = drained ? (Math.max(d.last, loadEnd) - loadEnd) / 1000 : NaN;
+  const cpu = cpuSeconds(running.child.pid!) - cpu0;
+  const peak = rss.stop();
+  const logMiB = running.logBytes() / 2 ** 20;
+  await stopProgram(running);
+  const delivered = countAckedDelivered();
+  const lat: number[] = [];
+  for (let i = 0; i < load.sent; i++) if (d.seen[i]) lat.push(d.latencyMs[i]!);
+  lat.sort((a, b) => a - b);
+  const q = (p: number) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]!.toFixed(1) : '-');
   return {
-    scenario: s.name,
-    'accepted/s': Math.round(TOTAL / ((acceptedAt - start) / 1000)),
-    'delivered/s': Math.round(latencies.length / (((deliveredAt || lastDelivery) - start) / 1000)),
-    delivered: `${latencies.length}/${TOTAL}`,
-    dropped,
-    'p50 ms': q(0.5).toFixed(2),
-    'p99 ms': q(0.99).toFixed(2),
-    'router CPU s': cpu.toFixed(2),
-    'peak RSS MiB': rss.toFixed(0),
+    scenario, program, sent: load.sent, accepted: load.ackedCount,
+    'accepted/s': Math.round(load.ackedCount / (load.elapsedMs / 1000)),
+    refused: Object.entries(load.refused).map(([k, v]) => `${k}:${v}`).join(' ') || '0',
+    delivered, lost: load.ackedCount - delivered, dup: d.duplicates,
+    'drain s': drained ? drainS.toFixed(1) : `>${((now() - loadEnd) / 1000).toFixed(0)} (not drained)`,
+    'delivered/s': Math.round(d.unique / ((Math.max(d.last, start + 1) - start) / 1000)),
+    'p50 ms': q(0.5), 'p99 ms': q(0.99), 'peak RSS MiB': Math.round(peak), 'CPU s': Math.round(cpu * 10) / 10,
+    'log MiB': Math.round(logMiB * 10) / 10,
   };
 }
 
-async function droppedCount(pool: Pool): Promise<number> {
-  const r = await pool.request({ path: '/metrics', method: 'GET' });
-  const text = await r.body.text();
-  let n = 0;
-  for (const line of text.split('\n')) if (line.startsWith('peregrine_output_alerts_total{') && line.includes('result="dropped"')) n += Number(line.split(' ').at(-1));
-  return n;
+let sink = new Deliveries();
+const setSink = (d: Deliveries) => { sink = d; };
+const rx = await webhookReceiver(() => sink);
+const webhook: Output = { kind: 'webhook', url: rx.url };
+let nats: NatsServer | undefined;
+let natsSub: NatsConnection | undefined;
+if (ONLY.has('nats')) {
+  nats = await NatsServer.start();
+  natsSub = await natsConnect({ servers: nats.url });
+  natsSub.subscribe('falco.>', { callback: (_e, m) => sink.record(m.string()) });
+  await natsSub.flush();
 }
 
-function readCpu(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks of 10 ms
-}
+const scenarios: { key: string; name: string; rate: number; output: Output }[] = [
+  { key: 'paced5000', name: `paced 5000/s x ${SECONDS}s -> webhook`, rate: 5000, output: webhook },
+  { key: 'flat', name: `flat out x ${SECONDS}s -> webhook`, rate: 0, output: webhook },
+  { key: 'latency', name: `paced 1000/s x ${SECONDS}s -> webhook`, rate: 1000, output: webhook },
+  ...(nats ? [{ key: 'nats', name: `flat out x ${SECONDS}s -> NATS`, rate: 0, output: { kind: 'nats', url: nats.url } as Output }] : []),
+];
 
-const rows = [];
-for (const [i, s] of scenarios.entries()) rows.push(await runScenario(s, i));
-console.log('Overloaded scenarios post as fast as the clients can: the queue (delivery.queuesize, 10000) fills and the rest is counted as dropped.');
-console.log(`router benchmark: ${TOTAL} alerts, ${CONCURRENCY} client connections, node ${process.version}`);
-console.table(rows);
+const rows: Row[] = [];
+for (const s of scenarios.filter((x) => ONLY.has(x.key))) {
+  for (const p of PROGRAMS) {
+    const row = await runOne(s.name, p, s.rate, s.output, setSink);
+    rows.push(row);
+    console.error(`${s.name} / ${p}: accepted ${row.accepted}, delivered ${row.delivered}, lost ${row.lost}, drain ${row['drain s']} s, RSS ${row['peak RSS MiB']} MiB`);
+  }
+}
+natsSub && await natsSub.close();
 await nats?.stop();
-await kafka?.stop();
+rx.server.closeAllConnections();
+rx.server.close();
+
+console.log(`router benchmark, node ${process.version}, ${CONNECTIONS} client connections, Peregrine webhook in flight: ${PEREGRINE_INFLIGHT}`);
+console.table(rows);
+
+const find = (key: string, program: string) => rows.find((r) => r.scenario === scenarios.find((s) => s.key === key)?.name && r.program === program);
+if (PROGRAMS.includes('falcosidekick')) {
+  const ratio = (a: number | undefined, b: number | undefined) => (a && b ? (a / b).toFixed(2) : '-');
+  const num = (x: string | undefined) => (x === undefined || x === '-' ? undefined : Number(x));
+  const P = (k: string) => find(k, 'peregrine');
+  const F = (k: string) => find(k, 'falcosidekick');
+  const peakP = Math.max(...rows.filter((r) => r.program === 'peregrine').map((r) => r['peak RSS MiB']));
+  const summary = [
+    { measure: 'ingest/s flat out (accepted/s), Peregrine / Falcosidekick', ratio: ratio(P('flat')?.['accepted/s'], F('flat')?.['accepted/s']), target: '>= 1.5' },
+    { measure: 'p99 at 1000/s, Peregrine / Falcosidekick', ratio: ratio(num(P('latency')?.['p99 ms']), num(F('latency')?.['p99 ms'])), target: '<= 1' },
+    { measure: 'p50 at 1000/s, Peregrine / Falcosidekick', ratio: ratio(num(P('latency')?.['p50 ms']), num(F('latency')?.['p50 ms'])), target: '' },
+    { measure: 'NATS flat out delivered/s, Peregrine / Falcosidekick', ratio: ratio(P('nats')?.['delivered/s'], F('nats')?.['delivered/s']), target: '>= 4' },
+    { measure: 'webhook flat out delivered/s, Peregrine / Falcosidekick', ratio: ratio(P('flat')?.['delivered/s'], F('flat')?.['delivered/s']), target: '' },
+    { measure: 'peak RSS over all runs, Peregrine (MiB)', ratio: String(peakP), target: '<= 256' },
+    { measure: 'lost (acknowledged, never delivered), Peregrine', ratio: String(rows.filter((r) => r.program === 'peregrine').reduce((a, r) => a + r.lost, 0)), target: '0' },
+  ];
+  console.table(summary);
+}

@@ -1,0 +1,79 @@
+/**
+ * The router benchmark's load generator, run in a worker thread so its event loop competes with
+ * neither the receiver's nor the router's. Posts Falco JSON alerts over keep-alive connections, each
+ * carrying its sequence number and send time in output_fields, paced (alerts per second) or flat out,
+ * for a fixed time. Replies with which sequence numbers got a 200 (acknowledged = must be delivered).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { Pool } from 'undici';
+
+export interface LoadSpec {
+  url: string;
+  seconds: number;
+  /** Alerts per second; 0 = flat out. */
+  rate: number;
+  connections: number;
+  /** Upper bound on alerts (sizes the acknowledgement bitmap). */
+  maxAlerts: number;
+}
+
+export interface LoadResult {
+  sent: number;
+  /** 1 at index seq when the router answered 200. */
+  acked: Uint8Array;
+  ackedCount: number;
+  /** Non-200 answers by status, and transport errors. */
+  refused: Record<string, number>;
+  elapsedMs: number;
+}
+
+const now = () => performance.timeOrigin + performance.now();
+
+function alertBody(seq: number): string {
+  return JSON.stringify({
+    output: '10:20:05.408091526: Warning Sensitive file opened for reading by non-trusted program (file=/etc/shadow)',
+    priority: 'Warning', rule: 'Read sensitive file untrusted', time: new Date().toISOString(), source: 'syscall',
+    hostname: 'bench', tags: ['filesystem', 'mitre_credential_access'],
+    output_fields: { 'fd.name': '/etc/shadow', 'proc.name': 'cat', 'proc.cmdline': 'cat /etc/shadow', 'user.name': 'root', seq, sent_at: now() },
+  });
+}
+
+async function run(spec: LoadSpec): Promise<LoadResult> {
+  const pool = new Pool(spec.url, { connections: spec.connections, pipelining: 1, keepAliveTimeout: 60000 });
+  const acked = new Uint8Array(spec.maxAlerts);
+  const refused: Record<string, number> = {};
+  let next = 0;
+  let ackedCount = 0;
+  const start = now();
+  const end = start + spec.seconds * 1000;
+  let sent = 0;
+  async function client() {
+    for (;;) {
+      const seq = next++;
+      if (seq >= spec.maxAlerts) return;
+      if (spec.rate > 0) {
+        const due = start + (seq * 1000) / spec.rate;
+        if (due >= end) return;
+        if (due > now()) await new Promise((r) => setTimeout(r, due - now()));
+      } else if (now() >= end) return;
+      sent++;
+      try {
+        const r = await pool.request({ path: '/', method: 'POST', body: alertBody(seq), headers: { 'content-type': 'application/json' } });
+        await r.body.dump();
+        if (r.statusCode === 200) { acked[seq] = 1; ackedCount++; } else refused[r.statusCode] = (refused[r.statusCode] ?? 0) + 1;
+      } catch (err) {
+        const code = (err as { code?: string }).code ?? 'error';
+        refused[code] = (refused[code] ?? 0) + 1;
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: spec.connections }, client));
+  const elapsedMs = now() - start;
+  await pool.close();
+  return { sent, acked, ackedCount, refused, elapsedMs };
+}
+
+if (parentPort) {
+  const result = await run(workerData as LoadSpec);
+  parentPort.postMessage(result, [result.acked.buffer as ArrayBuffer]);
+}
