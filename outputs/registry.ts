@@ -4,6 +4,7 @@ import { webhookOutput } from './webhook.ts';
 import { natsOutput } from './nats.ts';
 import { snsOutput } from './sns.ts';
 import { kafkaOutput } from './kafka.ts';
+import { uiOutput } from './ui.ts';
 
 /** Every output type Peregrine can deliver to. Adding one = a module in outputs/ + one line here. */
 export const outputRegistry: readonly OutputDefinition[] = [
@@ -12,4 +13,5 @@ export const outputRegistry: readonly OutputDefinition[] = [
   natsOutput,
   snsOutput,
   kafkaOutput,
+  uiOutput,
 ] as OutputDefinition[];

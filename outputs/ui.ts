@@ -1,0 +1,28 @@
+import { defineOutput } from '../src/router/output.ts';
+import { storeOptions, uiSchema } from '../src/ui/config.ts';
+import { acquireStore } from '../src/ui/store/shared.ts';
+
+/**
+ * Keeps alerts in the embedded store the web UI reads (/ui/, /api/v1). Each send is one transaction;
+ * the delivery layer hands over up to maxBatch queued alerts at once, so under load a transaction
+ * carries hundreds of alerts.
+ */
+export const uiOutput = defineOutput({
+  type: 'ui',
+  configPath: ['ui'],
+  schema: uiSchema,
+  isEnabled: (c) => c.enabled,
+  delivery: { maxBatch: 1000, concurrency: 1 },
+  create(c, ctx) {
+    const store = acquireStore(storeOptions(c));
+    ctx.log.info({ dbfile: c.dbfile, retention: c.retention, maxbytes: c.maxbytes }, 'ui store open');
+    return {
+      async send(alerts) {
+        store.insert(alerts);
+      },
+      async close() {
+        store.close();
+      },
+    };
+  },
+});

@@ -1,0 +1,158 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FalcoAlert } from '../../src/alert/alert.ts';
+import type { AlertFilter, AlertStore } from '../../src/ui/store/contract.ts';
+import { openSqliteStore } from '../../src/ui/store/sqlite-store.ts';
+import { ftsQuery } from '../../src/ui/store/fts.ts';
+import { seedAlerts } from '../support/seed-alerts.ts';
+
+const T0 = Date.parse('2026-11-20T00:00:00Z');
+const HOUR = 3_600_000;
+
+/** The filter applied by brute force, to check the store's SQL (and its rollups) against. */
+function matches(a: FalcoAlert, f: AlertFilter): boolean {
+  const t = Date.parse(a.time);
+  if (f.from !== undefined && t < f.from) return false;
+  if (f.to !== undefined && t >= f.to) return false;
+  if (f.priorities && !f.priorities.includes(a.priority)) return false;
+  if (f.rules && !f.rules.includes(a.rule)) return false;
+  if (f.hostnames && !f.hostnames.includes(a.hostname)) return false;
+  if (f.tags && !f.tags.some((x) => a.tags.includes(x))) return false;
+  return true;
+}
+
+describe('SQLite alert store', () => {
+  let dir: string;
+  let store: AlertStore;
+  const alerts = seedAlerts(3000, T0, T0 + 3 * HOUR, 7);
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'peregrine-ui-store-'));
+    store = openSqliteStore({ file: join(dir, 'ui.sqlite'), retentionMs: 0, maxBytes: 0 });
+    for (let i = 0; i < alerts.length; i += 250) store.insert(alerts.slice(i, i + 250));
+  });
+  after(() => { store.close(); rmSync(dir, { recursive: true, force: true }); });
+
+  const filters: AlertFilter[] = [
+    {},
+    { from: T0 + 1234567, to: T0 + 2 * HOUR + 33333 },
+    { from: T0 + 10_000, to: T0 + 50_000 },
+    { priorities: ['warning', 'critical'], from: T0 + 90_001 },
+    { rules: ['Write below etc'], to: T0 + HOUR + 1 },
+    { tags: ['shell'], from: T0 + 59_999, to: T0 + 2 * HOUR + 1 },
+    { tags: ['shell', 'network'], hostnames: ['node-2'] },
+  ];
+
+  test('counts per dimension equal a brute-force count, for unaligned ranges and filters', () => {
+    for (const f of filters) {
+      const expected = alerts.filter((a) => matches(a, f));
+      const byPriority = new Map<string, number>();
+      const byTag = new Map<string, number>();
+      for (const a of expected) {
+        byPriority.set(a.priority, (byPriority.get(a.priority) ?? 0) + 1);
+        for (const tag of a.tags) byTag.set(tag, (byTag.get(tag) ?? 0) + 1);
+      }
+      const got = new Map(store.counts(f, 'priority').map((c) => [c.value, c.count]));
+      assert.deepEqual(got, byPriority, JSON.stringify(f));
+      assert.deepEqual(new Map(store.counts(f, 'tag').map((c) => [c.value, c.count])), byTag, JSON.stringify(f));
+      assert.equal(store.total(f), expected.length);
+      const hist = store.histogram(f, 10 * 60_000);
+      assert.equal(hist.reduce((s, b) => s + b.total, 0), expected.length, JSON.stringify(f));
+      for (const b of hist) {
+        const inBucket = expected.filter((a) => Math.floor(Date.parse(a.time) / 600_000) * 600_000 === b.t);
+        assert.equal(b.total, inBucket.length);
+      }
+    }
+  });
+
+  test('pages follow each other newest first without gaps or repeats', () => {
+    const f: AlertFilter = { priorities: ['notice', 'warning'] };
+    const seen: number[] = [];
+    let cursor: string | undefined;
+    let lastT = Infinity;
+    do {
+      const page = store.list({ ...f, cursor, limit: 97 });
+      for (const a of page.alerts) {
+        assert.ok(a.timeMs <= lastT);
+        lastT = a.timeMs;
+        seen.push(a.id);
+      }
+      cursor = page.next;
+    } while (cursor);
+    assert.equal(seen.length, alerts.filter((a) => matches(a, f)).length);
+    assert.equal(new Set(seen).size, seen.length);
+  });
+
+  test('an alert comes back whole', () => {
+    const first = store.list({ limit: 1 }).alerts[0]!;
+    const original = alerts.find((a) => a.uuid === first.uuid)!;
+    const { id, timeMs, ...rest } = first;
+    assert.ok(id > 0 && timeMs === Date.parse(original.time));
+    assert.deepEqual(rest, original);
+    assert.deepEqual(store.get(id), first);
+  });
+
+  test('full-text search over output and field values, words in order, prefix on the last', () => {
+    const withNc = alerts.filter((a) => a.output_fields['proc.name'] === 'nc');
+    assert.equal(store.total({ search: 'nc' }), alerts.filter((a) => /\bnc\b/.test(a.output)).length);
+    assert.ok(withNc.length > 0);
+    const sshKey = alerts.filter((a) => a.output.includes('/root/.ssh/id_rsa')).length;
+    assert.equal(store.total({ search: '/root/.ssh/id_rsa' }), sshKey);
+    assert.equal(store.total({ search: 'id_r' }), sshKey, 'prefix match on the last term');
+    assert.equal(store.total({ search: '"(' }), 0, 'punctuation only matches nothing and is no error');
+    assert.equal(ftsQuery('a "b OR c*'), '"a" "b" "OR" "c"*');
+    const page = store.list({ search: 'shadow cat', limit: 1000 });
+    assert.ok(page.alerts.length > 0);
+    for (const a of page.alerts) assert.match(a.output, /\bcat\b.*shadow|shadow.*\bcat\b/);
+  });
+
+  test('unknown names match nothing; a foreign cursor is a clear error', () => {
+    assert.equal(store.total({ rules: ['No such rule'] }), 0);
+    assert.deepEqual(store.list({ hostnames: ['nowhere'] }).alerts, []);
+    assert.throws(() => store.list({ cursor: 'bogus' }), /cursor "bogus" is not one this server gave out/);
+  });
+});
+
+describe('retention', () => {
+  test('by age: alerts older than the retention go, counts and search follow', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'peregrine-ui-ret-'));
+    const now = T0 + 10 * HOUR;
+    const store = openSqliteStore({ file: join(dir, 'ui.sqlite'), retentionMs: 5 * HOUR, maxBytes: 0, now: () => now });
+    try {
+      const alerts = seedAlerts(1000, T0, T0 + 10 * HOUR, 3);
+      store.insert(alerts);
+      const removed = store.enforceRetention();
+      const kept = alerts.filter((a) => Date.parse(a.time) >= now - 5 * HOUR);
+      assert.equal(removed, alerts.length - kept.length);
+      assert.equal(store.total({}), kept.length);
+      assert.equal(store.counts({}, 'tag').reduce((s, c) => s + c.count, 0), kept.reduce((s, a) => s + a.tags.length, 0));
+      assert.equal(store.total({ search: 'root' }), kept.length);
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('by size: the file stays under maxbytes, the newest alerts stay', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'peregrine-ui-size-'));
+    const maxBytes = 2 * 1024 * 1024;
+    const store = openSqliteStore({ file: join(dir, 'ui.sqlite'), retentionMs: 0, maxBytes });
+    try {
+      const alerts = seedAlerts(10000, T0, T0 + 10 * HOUR, 5);
+      let peak = 0;
+      for (let i = 0; i < alerts.length; i += 200) {
+        store.insert(alerts.slice(i, i + 200));
+        peak = Math.max(peak, store.sizeBytes());
+      }
+      assert.ok(peak <= maxBytes, `peak ${peak} > ${maxBytes}`);
+      const total = store.total({});
+      assert.ok(total > 1000 && total < alerts.length, `kept ${total}`);
+      assert.equal(store.list({ limit: 1 }).alerts[0]!.uuid, alerts.at(-1)!.uuid);
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
