@@ -52,6 +52,8 @@ grep '^peregrine:' "$TOOLS/npm-ci.log" || true
 
 if [ "$WITH_TEST" -eq 1 ]; then
   apt_install nats-server docker-compose iproute2 procps openssl
+  # The UI's browser tests drive Debian's chromium through playwright-core (browser downloads are not possible here).
+  apt_install chromium fonts-dejavu-core
   command -v java >/dev/null || apt_install openjdk-17-jre-headless
   command -v mvn >/dev/null || apt_install maven
   command -v go >/dev/null || [ -x /usr/local/go/bin/go ] || { echo "setup.sh: Go >= 1.24 is needed to build helm (Debian's golang-go is too old)" >&2; exit 1; }

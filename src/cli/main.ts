@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   run: () => import('./commands/run.ts'),
   route: () => import('./commands/route.ts'),
   validate: () => import('./commands/validate.ts'),
+  'ui-password': () => import('./commands/ui-password.ts'),
 };
 
 function topHelp(): string {

@@ -62,6 +62,9 @@ export function loadConfig(opts: LoadConfigOptions = {}): PeregrineConfig {
     const base = opts.yamlText === undefined ? dirname(resolve(fileName)) : process.cwd();
     const dir = result.data.spool.dir;
     if (dir !== '' || opts.yamlText === undefined) result.data.spool.dir = resolve(base, dir === '' ? 'spool' : dir);
+    // The UI store likewise: ui.sqlite beside the config file; "" from YAML text is an in-memory store.
+    const ui = (result.data as { ui?: { dbfile: string } }).ui;
+    if (ui && (ui.dbfile !== '' || opts.yamlText === undefined)) ui.dbfile = resolve(base, ui.dbfile === '' ? 'ui.sqlite' : ui.dbfile);
     return result.data;
   }
 

@@ -10,6 +10,8 @@ import { createHttpSurface, type HttpSurface } from './http/server.ts';
 import type { RouteHandler, SubmitResult } from './http/ingest.ts';
 import { createInstances, type OutputInstance } from './instances.ts';
 import { RouterMetrics } from './metrics.ts';
+import { attachUi } from '../ui/attach.ts';
+import { uiRoutes } from '../ui/http/fastify-plugin.ts';
 import type { OutputDefinition } from './output.ts';
 
 export type { RouteHandler, SubmitResult };
@@ -73,6 +75,9 @@ export async function createRouter(config: PeregrineConfig,
     metrics: () => metrics.registry.metrics(),
     metricsContentType: metrics.registry.contentType,
   });
+  // The web UI and /api/v1 (src/ui/) share the router's port, outside the input's token and pressure checks.
+  const ui = attachUi(config, log);
+  if (ui) http.app.register(uiRoutes(ui));
 
   return {
     metrics,
@@ -84,6 +89,7 @@ export async function createRouter(config: PeregrineConfig,
     metricsText: () => metrics.registry.metrics(),
     listen: () => http.listen(),
     async close({ drainMs = config.drainms } = {}) {
+      ui?.close();
       await http.close();
       await Promise.all(instances.map((i) => i.queue.close(drainMs)));
     },

@@ -5,7 +5,7 @@ import type { StoreOptions } from './store/contract.ts';
 /** The `ui` block: the `ui` output's store, and who may read it over /ui/ and /api/v1. */
 export const uiSchema = z.strictObject({
   enabled: z.boolean().default(true).meta({ description: 'Store alerts for the web UI (/ui/) and its API (/api/v1).' }),
-  dbfile: z.string().min(1).default('data/ui.sqlite').meta({ description: 'SQLite file of the UI store (relative to the working directory; /var/lib/peregrine/ui.sqlite in the image and chart).' }),
+  dbfile: z.string().default('').meta({ description: 'SQLite file of the UI store ("" = ui.sqlite beside the config file; relative paths are taken from the config file\'s directory; /var/lib/peregrine/ui.sqlite in the image and chart).' }),
   retention: z.string().regex(/^(0|\d+(s|m|h|d|w))$/, 'a duration like 30m, 12h, 7d, 2w, or 0 to keep alerts of any age')
     .default('7d').meta({ description: 'Alerts older than this are deleted (s, m, h, d, w; 0 = no age limit).' }),
   maxbytes: z.int().min(0).default(536870912).meta({ description: 'Largest size of the store on disk; the oldest alerts go first (0 = no limit).' }),
@@ -25,5 +25,6 @@ export function retentionMs(text: string): number {
 }
 
 export function storeOptions(c: UiConfig): StoreOptions {
-  return { file: c.dbfile, retentionMs: retentionMs(c.retention), maxBytes: c.maxbytes };
+  // "" is left only for configs given as text (tests, embedding): a store that lives as long as the process.
+  return { file: c.dbfile === '' ? ':memory:' : c.dbfile, retentionMs: retentionMs(c.retention), maxBytes: c.maxbytes };
 }

@@ -8,11 +8,11 @@ import { enabledBlocks } from '../../src/router/instances.ts';
 import { outputRegistry } from '../../outputs/registry.ts';
 
 describe('config defaults and Falcosidekick compatibility', () => {
-  test('the embedded default config loads and enables no output', () => {
+  test('the embedded default config loads and enables only the UI store', () => {
     const c = loadConfig({ env: {} });
     assert.equal(c.listenport, 2801);
     assert.equal(c.bodylimit, 1048576);
-    assert.deepEqual(enabledBlocks(c, outputRegistry), []);
+    assert.deepEqual(enabledBlocks(c, outputRegistry).map((b) => b.name), ['ui']);
   });
   test('a Falcosidekick YAML config works unchanged', () => {
     const c = loadConfig({
@@ -30,7 +30,7 @@ webhook:
 `,
     });
     const blocks = enabledBlocks(c, outputRegistry);
-    assert.deepEqual(blocks.map((b) => b.name), ['slack', 'webhook']);
+    assert.deepEqual(blocks.map((b) => b.name), ['slack', 'webhook', 'ui']);
     assert.equal(blocks[0]!.block.minimumpriority, 'error');
     assert.equal(blocks[1]!.block.customheaders && (blocks[1]!.block.customheaders as Record<string, string>).Authorization, 'Bearer abc');
   });
@@ -70,9 +70,9 @@ outputs:
 `,
     });
     const blocks = enabledBlocks(c, outputRegistry);
-    assert.deepEqual(blocks.map((b) => [b.name, b.def.type]), [['slack-critical', 'slack'], ['slack-k8s', 'slack']]);
-    assert.deepEqual(blocks[1]!.block.sources, ['k8s_audit']);
-    assert.equal(blocks[1]!.block.delivery.ratepersecond, 5);
+    assert.deepEqual(blocks.map((b) => [b.name, b.def.type]), [['ui', 'ui'], ['slack-critical', 'slack'], ['slack-k8s', 'slack']]);
+    assert.deepEqual(blocks[2]!.block.sources, ['k8s_audit']);
+    assert.equal(blocks[2]!.block.delivery.ratepersecond, 5);
   });
 });
 
