@@ -13,8 +13,9 @@ const priority = z.string().default('debug').transform((s, ctx): Priority => {
 });
 
 export const detectorSchema = z.strictObject({
-  defaultrules: z.boolean().default(true).meta({ description: 'Load the rules shipped in config/rules/ (set false to run only your own).' }),
-  rulesfiles: z.array(z.string()).default([]).meta({ description: 'More rule files or directories, loaded in order after the defaults (Falco: rules_files; `-r` adds to it).' }),
+  defaultrules: z.boolean().default(true).meta({ description: 'Run the rules shipped in config/rules/ when no rules are given (no -r, empty rulesfiles); false: never.' }),
+  rulesfiles: z.array(z.string()).default([]).meta({ description: 'Rule files or directories, loaded in order instead of the defaults (Falco: rules_files; `-r` replaces it).' }),
+  suggestedoutput: z.boolean().default(true).meta({ description: 'Append the suggested fields (container_id=%container.id, container_name, image, k8s pod and namespace) to every syscall rule output (Falco: append_output suggested_output).' }),
   rulematching: z.enum(['first', 'all']).default('first').meta({ description: 'first: at most one alert per event; all: one per matching rule (Falco: rule_matching).' }),
   minimumpriority: priority.meta({ description: 'Rules below this priority are not loaded (Falco: priority).' }),
   hostname: z.string().default('').meta({ description: 'hostname in alerts ("" = $FALCO_HOSTNAME or the machine\'s name).' }),

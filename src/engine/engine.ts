@@ -7,6 +7,7 @@ import { atLeast, type Priority } from '../alert/priority.ts';
 import type { EngineEvent } from './event.ts';
 import type { FieldTable } from './fields/field.ts';
 import type { CompiledRule, OutputCompiler } from './rule.ts';
+import type { AppendOutput } from './loader/compile-rules.ts';
 import { Collector } from './loader/collector.ts';
 import { compileRules, type CompileResult } from './loader/compile-rules.ts';
 import { LoadError, type LoadDiagnostic } from './loader/diagnostics.ts';
@@ -29,6 +30,8 @@ export interface LoadOptions {
   /** Rules less severe than this are not enabled (Falco's `priority`). */
   minPriority?: Priority;
   compileOutput?: OutputCompiler;
+  /** Falco's append_output: text and suggested fields appended to rule outputs. */
+  appendOutput?: readonly AppendOutput[];
 }
 
 export interface LoadResult {
@@ -90,7 +93,11 @@ export function loadRules(sources: RuleSource[], options: LoadOptions): LoadResu
   }
   warnings.push(...collector.warnings);
   const tables = new Map(options.tables.map((t) => [t.source, t]));
-  const compiled = compileRules({ collector, tables, ...(options.compileOutput ? { compileOutput: options.compileOutput } : {}) });
+  const compiled = compileRules({
+    collector, tables,
+    ...(options.compileOutput ? { compileOutput: options.compileOutput } : {}),
+    ...(options.appendOutput ? { appendOutput: options.appendOutput } : {}),
+  });
   errors.push(...compiled.errors);
   warnings.push(...compiled.warnings);
   const engine = new IndexedEngine(collector, compiled, options.ruleMatching ?? 'first', options.minPriority ?? 'debug');

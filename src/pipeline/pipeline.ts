@@ -9,7 +9,7 @@ import type { EngineEvent, SyscallEvent } from '../engine/event.ts';
 import { setEventHostname } from '../engine/fields/syscall.ts';
 import { formatDiagnostic } from '../engine/loader/diagnostics.ts';
 import type { RuleEngine } from '../engine/engine.ts';
-import { DEFAULT_RULES_DIR, loadRuleFiles } from '../engine/rules-files.ts';
+import { loadRuleFiles, selectRuleFiles } from '../engine/rules-files.ts';
 import { PeregrineError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { createRouter, type Router } from '../router/router.ts';
@@ -41,14 +41,14 @@ interface CaptureModule {
   startCapture(opts: { eventTypes: Set<string> | undefined; onEvents(events: SyscallEvent[]): void; log: Logger; ringBufferMB: number }): Promise<Capture>;
 }
 
-export async function startPipeline(opts: { config: PeregrineConfig; extraRules?: string[]; log: Logger; stdout?: Writable }): Promise<Pipeline> {
+export async function startPipeline(opts: { config: PeregrineConfig; /** `-r` files: they replace the configured and default rules. */ extraRules?: string[]; log: Logger; stdout?: Writable }): Promise<Pipeline> {
   const { config, log } = opts;
   const d = config.detector;
   const hostname = d.hostname || process.env.FALCO_HOSTNAME || osHostname();
   setEventHostname(hostname);
 
-  const paths = [...(d.defaultrules ? [DEFAULT_RULES_DIR] : []), ...d.rulesfiles, ...(opts.extraRules ?? [])];
-  const loaded = loadRuleFiles(paths, { ruleMatching: d.rulematching, minPriority: d.minimumpriority });
+  const paths = selectRuleFiles({ cli: opts.extraRules ?? [], configured: d.rulesfiles, defaultRules: d.defaultrules });
+  const loaded = loadRuleFiles(paths, { ruleMatching: d.rulematching, minPriority: d.minimumpriority, suggestedOutput: d.suggestedoutput });
   for (const w of loaded.warnings) log.warn({ code: w.code, file: w.file, line: w.line, column: w.column }, formatDiagnostic(w));
   // A bad rule is reported and left out; the others still run.
   for (const e of loaded.errors) log.error({ code: e.code, file: e.file, line: e.line, column: e.column }, formatDiagnostic(e));

@@ -20,8 +20,11 @@ const run: Command = {
     const log = createLogger({ level: config.loglevel, name: 'peregrine', destination: 2 });
     for (const w of warnings) log.warn(w);
     log.info({ config: file }, 'configuration loaded');
+    // Listen before starting: a stop signal that arrives while the pipeline starts then shuts it down cleanly
+    // instead of killing the process (no handler yet means the default action).
+    const stopped = untilStopSignal(log, { drainMs: config.drainms }, 'shutting down');
     const pipeline = await startPipeline({ config, extraRules: (values.rules ?? []) as string[], log });
-    await untilStopSignal(log, { drainMs: config.drainms }, 'shutting down');
+    await stopped;
     await pipeline.close();
     log.info('stopped');
     return 0;

@@ -65,6 +65,9 @@ function mountText(m: ContainerMount): string {
   return `${m.source}:${m.dest}:${m.mode}:${m.rdwr}:${m.propagation}`;
 }
 
+/** The plugin's suggested output fields, which Falco appends to every syscall rule's output by default. */
+const SUGGESTED = new Set(['container.id', 'container.name', 'container.image.repository', 'container.image.tag', 'k8s.pod.name', 'k8s.ns.name']);
+
 const patterns = new Map<string, RegExp | null>();
 /** The plugin matches a mount's path against the argument as a regular expression (a search, multiline). */
 function pathPattern(arg: string): RegExp | null {
@@ -120,7 +123,7 @@ function label(labels: Record<string, string> | undefined, key: string | undefin
   return key === undefined || !labels || !Object.hasOwn(labels, key) ? undefined : labels[key];
 }
 
-export const containerFields: F[] = [
+export const containerFields: F[] = ([
   def('container.id', 'charbuf', 'Container id (first 12 hex digits, from the cgroup), or "host".', (e) => meta(e)?.id ?? e.thread.container?.id ?? 'host'),
   fromMeta('container.full_id', 'charbuf', 'Full container id, or "host".', (m) => m.fullId),
   fromMeta('container.name', 'charbuf', 'Container name, or "host".', (m) => m.name),
@@ -178,4 +181,4 @@ export const containerFields: F[] = [
     deprecated(`k8s.${kind}.name`), deprecated(`k8s.${kind}.id`), deprecated(`k8s.${kind}.label`, 'charbuf', true), deprecated(`k8s.${kind}.labels`),
   ]),
   deprecated('k8s.ns.id'), deprecated('k8s.ns.label', 'charbuf', true), deprecated('k8s.ns.labels'),
-];
+] as F[]).map((d) => (SUGGESTED.has(d.name) ? { ...d, suggestedOutput: true } : d));

@@ -37,6 +37,8 @@ export interface FieldDef<E> {
    */
   eitherEnd?: boolean;
   description: string;
+  /** Falco appends this field to every rule output of its source by default (a plugin's "suggested output"). */
+  suggestedOutput?: boolean;
   /**
    * Checks a right-hand-side constant at compile time; returns the error text when it is not acceptable
    * (evt.type: "unknown event type X"). Absent: any value of the field's type is accepted.
@@ -54,6 +56,15 @@ export interface FieldTable<E> {
   /** The rule `source:` this table serves: "syscall" or "k8s_audit". */
   source: string;
   fields: ReadonlyMap<string, FieldDef<E>>;
+}
+
+/**
+ * The text Falco appends to outputs for a table's suggested fields (append_output: suggested_output), each as
+ * "foo_bar=%foo.bar" in table order; undefined when the table suggests none.
+ */
+export function suggestedOutputFormat(table: FieldTable<unknown>): string | undefined {
+  const parts = [...table.fields.values()].filter((d) => d.suggestedOutput).map((d) => `${d.name.replaceAll('.', '_')}=%${d.name}`);
+  return parts.length ? parts.join(' ') : undefined;
 }
 
 /** Builds a table from a list of definitions, refusing duplicates so the table stays the one source. */

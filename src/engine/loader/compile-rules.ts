@@ -10,7 +10,7 @@ import { ConditionCompileError, compileCondition, inlineCondition } from '../lan
 import { conditionToString } from '../lang/print.ts';
 import { eventTypesOf } from '../lang/event-types.ts';
 import { specializeForType } from '../lang/specialize.ts';
-import type { FieldTable } from '../fields/field.ts';
+import { suggestedOutputFormat, type FieldTable } from '../fields/field.ts';
 import type { CompiledRule, OutputCompiler } from '../rule.ts';
 import type { Collector, MacroDef, RuleDef } from './collector.ts';
 import { expandLists, substituteLists, type ExpandedList } from './lists.ts';
@@ -23,11 +23,26 @@ const MAX_DEPTH = 1000;
 const TOO_MANY_TYPES = 'Rule matches too many evt.type values. This has a significant performance penalty.';
 const UNKNOWN_FILTER = /nonexistent field|invalid formatting token|unknown event type|unknown filter:/;
 
+/**
+ * One entry of Falco's `append_output`: text added to the output of the rules it selects (by source, by tags the
+ * rule must all carry, by rule name); `suggestedOutput` adds the source's suggested fields (container.id …).
+ */
+export interface AppendOutput {
+  format?: string;
+  suggestedOutput?: boolean;
+  source?: string;
+  tags?: readonly string[];
+  rule?: string;
+}
+
 export interface CompileInput {
   collector: Collector;
   tables: ReadonlyMap<string, FieldTable<any>>;
   compileOutput?: OutputCompiler;
+  appendOutput?: readonly AppendOutput[];
 }
+
+const CONTAINER_INFO = '%container.info';
 
 export interface CompileResult {
   /** Every compiled rule in position order, enabled or not. */
@@ -91,6 +106,27 @@ class RulesCompiler {
     return this.result;
   }
 
+  /**
+   * The rule's output as Falco builds it: append_output entries that select the rule are appended (" " + text),
+   * then the retired %container.info is dropped with a deprecation warning (the suggested fields replace it).
+   */
+  private outputOf(rule: RuleDef, source: string, table: FieldTable<any>): string {
+    let output = rule.output;
+    for (const extra of this.input.appendOutput ?? []) {
+      if (extra.source && extra.source !== source) continue;
+      if (extra.tags && !extra.tags.every((t) => rule.tags.includes(t))) continue;
+      if (extra.rule && extra.rule !== rule.name) continue;
+      if (extra.format) output = `${output} ${extra.format}`;
+      const suggested = extra.suggestedOutput ? suggestedOutputFormat(table) : undefined;
+      if (suggested) output = `${output} ${suggested}`;
+    }
+    if (output.includes(CONTAINER_INFO)) {
+      this.warn(rule.item, 'LOAD_DEPRECATED_ITEM', '%container.info is deprecated and no more useful, and will be dropped by Falco 1.0.0. The container plugin will automatically add required fields to the output message.', 'rule', rule.name);
+      output = output.replaceAll(CONTAINER_INFO, '');
+    }
+    return output;
+  }
+
   private compileRule(rule: RuleDef): void {
     const source = rule.source ?? 'syscall';
     const table = this.input.tables.get(source);
@@ -111,10 +147,11 @@ class RulesCompiler {
         throw err;
       }
       for (const w of compiled.warnings) this.warn(rule.conditionItem, 'LOAD_COMPILE_CONDITION', w, 'rule', rule.name);
+      const output = this.outputOf(rule, source, table);
       let format;
       if (this.input.compileOutput) {
         try {
-          format = this.input.compileOutput(rule.output, table);
+          format = this.input.compileOutput(output, table);
         } catch (err) {
           if (rule.skipIfUnknownFilter && UNKNOWN_FILTER.test((err as Error).message)) {
             this.warn(rule.item, 'LOAD_UNKNOWN_FILTER', `Rule skipped: ${(err as Error).message}`, 'rule', rule.name);
@@ -134,7 +171,7 @@ class RulesCompiler {
         source,
         priority: rule.priority,
         tags: [...rule.tags].sort(),
-        output: rule.output,
+        output,
         condition: conditionToString(ast),
         eventTypes,
         // Syscall rules are evaluated through forType; other sources through the inlined whole condition.
