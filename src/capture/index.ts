@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import type { SyscallEvent } from '../engine/event.ts';
 import { loadAddon, type Addon } from './addon.ts';
 import { checkLayout, decodeBatch, type RawEvent } from './decode.ts';
-import { CaptureState } from './state.ts';
+import { CaptureState, type ContainerDirectory } from './state.ts';
 
 export interface CaptureLog {
   info(o: object | string, m?: string): void;
@@ -20,6 +20,8 @@ export interface CaptureOptions {
   onEvents(events: SyscallEvent[]): void;
   log: CaptureLog;
   ringBufferMB: number;
+  /** Runtime metadata for containers (src/container/); without it container.* beyond the id read <NA>. */
+  containers?: ContainerDirectory;
 }
 
 export interface Capture {
@@ -91,7 +93,7 @@ export async function startCapture(opts: CaptureOptions): Promise<Capture> {
   if (unsupported.length) opts.log.info({ unsupported }, 'event types the rules name that kernel capture does not produce');
   const want = (t: string) => wanted.has(t);
 
-  const state = new CaptureState({ monoToEpoch: addon.clockOffset() });
+  const state = new CaptureState({ monoToEpoch: addon.clockOffset(), ...(opts.containers ? { containers: opts.containers } : {}) });
   const seeded = state.seedFromProc();
   let delivered = 0, received = 0, batches = 0, errors = 0;
 

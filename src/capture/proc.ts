@@ -4,6 +4,7 @@
  */
 import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import type { ContainerInfo, GroupInfo, UserInfo } from '../engine/event.ts';
+import { containerFromCgroupPath, shortContainerId } from '../container/cgroup.ts';
 
 export interface ProcSnapshot {
   pid: number;
@@ -114,30 +115,18 @@ export function readCwd(pid: number): string | undefined {
 
 // --- containers ---------------------------------------------------------------------------------
 
-const CONTAINER_RE = /(?:^|\/)(docker-|cri-containerd-|crio-|libpod-)?([0-9a-f]{64})(?:\.scope)?$/;
-const RUNTIME: Record<string, string> = { 'docker-': 'docker', 'cri-containerd-': 'containerd', 'crio-': 'cri-o', 'libpod-': 'podman' };
-
-/** Container id from one cgroup path (or its last two components): docker/<id>, cri-containerd-<id>.scope, crio-<id>, libpod-<id>. */
-export function containerFromCgroup(path: string): ContainerInfo | undefined {
-  const m = CONTAINER_RE.exec(path);
-  if (!m || !m[2]) return undefined;
-  if (path.includes('crio-conmon-')) return undefined;
-  const full = m[2];
-  let type = m[1] ? RUNTIME[m[1]] : undefined;
-  if (!type) {
-    const parent = path.slice(0, path.length - m[0].length).split('/').filter(Boolean).pop() ?? '';
-    if (parent === 'docker') type = 'docker';
-    else if (parent === 'libpod' || parent.startsWith('libpod')) type = 'podman';
-    else if (/kubepods/.test(path)) type = 'containerd';
-  }
-  const info: ContainerInfo = { id: full.slice(0, 12), fullId: full };
-  if (type) info.type = type;
+/** Container of one cgroup path (or its last two components), as a fresh ContainerInfo; layouts: src/container/cgroup.ts. */
+export function containerFromCgroup(path: string, containerdNamespaces?: ReadonlySet<string>): ContainerInfo | undefined {
+  const c = containerFromCgroupPath(path, containerdNamespaces);
+  if (!c) return undefined;
+  const info: ContainerInfo = { id: shortContainerId(c.fullId), fullId: c.fullId, type: c.runtime };
+  if (c.namespace) info.namespace = c.namespace;
   return info;
 }
 
-export function containerFromCgroups(paths: readonly string[]): ContainerInfo | undefined {
+export function containerFromCgroups(paths: readonly string[], containerdNamespaces?: ReadonlySet<string>): ContainerInfo | undefined {
   for (const p of paths) {
-    const c = containerFromCgroup(p);
+    const c = containerFromCgroup(p, containerdNamespaces);
     if (c) return c;
   }
   return undefined;

@@ -16,8 +16,17 @@ const CG = 128;
 const I = (x: number) => x | 0;
 const U = (x: number) => x >>> 0;
 
+/** Where containers derived from cgroups go: the runtime-metadata cache (src/container/), or nowhere. */
+export interface ContainerDirectory {
+  /** containerd namespaces, for the /<namespace>/<id> cgroup layout. */
+  readonly namespaces: ReadonlySet<string>;
+  /** The one shared ContainerInfo of this container (filled with runtime metadata in the background). */
+  intern(c: ContainerInfo): ContainerInfo;
+}
+
 export interface StateOptions {
   accounts?: Accounts;
+  containers?: ContainerDirectory;
   /** ns to add to CLOCK_MONOTONIC to get ns since the epoch. */
   monoToEpoch: bigint;
 }
@@ -26,6 +35,7 @@ export class CaptureState {
   readonly procs = new Map<number, ThreadInfo>();
   private readonly threadViews = new Map<number, { base: ThreadInfo; view: ThreadInfo }>();
   private readonly accounts: Accounts;
+  private readonly containers: ContainerDirectory | undefined;
   private readonly bootNs: bigint;
   private exited: number[] = [];
   monoToEpoch: bigint;
@@ -33,6 +43,7 @@ export class CaptureState {
 
   constructor(opts: StateOptions) {
     this.accounts = opts.accounts ?? new Accounts();
+    this.containers = opts.containers;
     this.monoToEpoch = opts.monoToEpoch;
     this.bootNs = bootTimeNs();
   }
@@ -77,7 +88,7 @@ export class CaptureState {
     if (s.capPermitted !== undefined) info.capPermitted = s.capPermitted;
     if (s.capInheritable !== undefined) info.capInheritable = s.capInheritable;
     if (info.exepath.startsWith('memfd:')) info.exeFromMemfd = true;
-    const c = containerFromCgroups(s.cgroups);
+    const c = this.container(containerFromCgroups(s.cgroups, this.containers?.namespaces));
     if (c) info.container = c;
     return info;
   }
@@ -369,6 +380,11 @@ export class CaptureState {
     return ev;
   }
 
+  /** The shared entry of a container just derived from a cgroup (one object per container id). */
+  private container(c: ContainerInfo | undefined): ContainerInfo | undefined {
+    return c && this.containers ? this.containers.intern(c) : c;
+  }
+
   private setCwd(info: ThreadInfo, cwd: string): void {
     info.cwd = cwd;
   }
@@ -401,7 +417,9 @@ export class CaptureState {
         const z = cg.indexOf(0, i * CG);
         return cg.toString('utf8', i * CG, z < 0 || z > (i + 1) * CG ? (i + 1) * CG : z);
       };
-      container = containerFromCgroup(`${name(0)}/${name(1)}`) ?? containerFromCgroup(`${name(2)}/${name(3)}`) ?? prev.container;
+      const ns = this.containers?.namespaces;
+      const found = containerFromCgroup(`${name(0)}/${name(1)}`, ns) ?? containerFromCgroup(`${name(2)}/${name(3)}`, ns);
+      container = found ? this.container(found) : prev.container;
     }
     const next: ThreadInfo = {
       ...prev,
@@ -436,12 +454,14 @@ export class CaptureState {
   private moved(pid: number, path: string | undefined): void {
     const prev = this.procs.get(pid);
     if (!prev) return; // not known yet: the /proc snapshot taken when it first shows up has the new cgroups
-    let container = path !== undefined ? containerFromCgroup(path) : undefined;
+    const ns = this.containers?.namespaces;
+    let container = path !== undefined ? containerFromCgroup(path, ns) : undefined;
     if (!container) {
       const paths = readCgroups(pid);
       if (paths === undefined) return;
-      container = containerFromCgroups(paths);
+      container = containerFromCgroups(paths, ns);
     }
+    container = this.container(container);
     if (container?.fullId === prev.container?.fullId) return;
     // A new object: events already handed out keep the container they happened in.
     const next: ThreadInfo = { ...prev };

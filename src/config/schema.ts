@@ -4,6 +4,7 @@ import { outputRegistry } from '../../outputs/registry.ts';
 import { minimumPriority } from './priority-schema.ts';
 import { detectorSchema } from './detector-schema.ts';
 import { spoolSchema } from './spool-schema.ts';
+import { containerSchema } from './container-schema.ts';
 
 /**
  * The single source of truth for Peregrine's configuration: defaults, validation, the README's
@@ -99,6 +100,7 @@ export function buildConfigSchema(defs: readonly OutputDefinition[] = outputRegi
     drainms: z.int().min(0).default(10000).meta({ description: 'On shutdown, how long to keep delivering spooled alerts (what is left stays in the spool for the next start).' }),
     spool: spoolSchema.prefault({}).meta({ description: 'The durable on-disk log every accepted alert is written to before it is acknowledged.' }),
     detector: detectorSchema.prefault({}).meta({ description: 'The detection core (`peregrine run`): rules, stdout alerts, Kubernetes audit input, capture.' }),
+    container: containerSchema.prefault({}).meta({ description: 'Container runtime metadata for container.* and k8s.* fields (`peregrine run`).' }),
     ...legacy,
     outputs: z.array(namedInstanceSchema(defs)).default([]).meta({ description: 'Named output instances, each with its own filter (beyond Falcosidekick).' }),
   });

@@ -19,6 +19,7 @@ import { k8sAuditHandler } from './k8s-audit-route.ts';
 import { DetectorMetrics } from './metrics.ts';
 import { createStdoutWriter } from './stdout.ts';
 import type { Writable } from 'node:stream';
+import { startContainerMetadata, type ContainerMetadataService } from '../container/index.ts';
 
 export interface Pipeline {
   router: Router;
@@ -38,7 +39,9 @@ interface Capture {
 
 interface CaptureModule {
   captureAvailability(): { ok: true } | { ok: false; reason: string };
-  startCapture(opts: { eventTypes: Set<string> | undefined; onEvents(events: SyscallEvent[]): void; log: Logger; ringBufferMB: number }): Promise<Capture>;
+  startCapture(opts: {
+    eventTypes: Set<string> | undefined; onEvents(events: SyscallEvent[]): void; log: Logger; ringBufferMB: number; containers?: ContainerMetadataService;
+  }): Promise<Capture>;
 }
 
 export async function startPipeline(opts: { config: PeregrineConfig; /** `-r` files: they replace the configured and default rules. */ extraRules?: string[]; log: Logger; stdout?: Writable }): Promise<Pipeline> {
@@ -82,6 +85,7 @@ export async function startPipeline(opts: { config: PeregrineConfig; /** `-r` fi
   const { port } = await router.listen();
 
   let captureOff: string | undefined;
+  let containers: ContainerMetadataService | undefined;
   let dropTimer: NodeJS.Timeout | undefined;
   if (!d.capture.enabled) captureOff = 'disabled by configuration (detector.capture.enabled: false)';
   else {
@@ -89,8 +93,11 @@ export async function startPipeline(opts: { config: PeregrineConfig; /** `-r` fi
     const available = mod ? mod.captureAvailability() : { ok: false as const, reason: 'the eBPF capture addon is not part of this build' };
     if (!available.ok) captureOff = available.reason;
     else {
+      // Container metadata only matters for kernel events: started with capture, before the /proc seeding.
+      if (config.container.enabled) containers = startContainerMetadata(config.container, { log: log.child({ component: 'container' }), registry: router.metrics.registry });
       capture = await mod!.startCapture({
         eventTypes: engine.eventTypes('syscall'), onEvents: (events) => detector.process(events), log, ringBufferMB: d.capture.ringbuffermb,
+        ...(containers ? { containers } : {}),
       });
       if (d.syscalleventdrops.alert) {
         const drops = createDropAlerter({ intervalMs: d.syscalleventdrops.intervalms, hostname });
@@ -111,6 +118,7 @@ export async function startPipeline(opts: { config: PeregrineConfig; /** `-r` fi
     async close() {
       if (dropTimer) clearInterval(dropTimer);
       await capture?.stop();
+      containers?.close();
       await router.close({ drainMs: config.drainms });
     },
   };

@@ -1,0 +1,182 @@
+/**
+ * Kubernetes' CRI (runtime.v1 RuntimeService) on one socket: containerd's CRI plugin or CRI-O. ListContainers by id,
+ * ContainerStatus (verbose: the runtime's own JSON, where "privileged" is explicit) and PodSandboxStatus for the
+ * pod's name, namespace, uid, labels and annotations. A pod sandbox (pause) container answers through
+ * PodSandboxStatus alone.
+ */
+import { grpcClient, GrpcStatus, isUnavailable, unary, type GrpcClient } from './grpc.ts';
+import { defined, imageFields, mountsFromSpec, hostNamespacesFromSpec, privilegedFromSpec, shortImageId, type ContainerMetadata, type OciSpec } from './metadata.ts';
+import { RuntimeUnavailable, type LookupRequest, type RuntimeClient, SocketPath } from './runtime.ts';
+import type { ContainerMount } from '../engine/event.ts';
+
+interface CriContainer { id: string; pod_sandbox_id: string }
+interface CriMount { container_path: string; host_path: string; readonly: boolean; propagation: string }
+interface CriStatus {
+  id: string;
+  metadata: { name: string } | null;
+  created_at: string;
+  image: { image: string } | null;
+  image_ref: string;
+  image_id: string;
+  labels: Record<string, string>;
+  mounts: CriMount[];
+  user: { linux: { uid: string } | null } | null;
+}
+interface SandboxStatus {
+  id: string;
+  metadata: { name: string; uid: string; namespace: string } | null;
+  created_at: string;
+  network: { ip: string } | null;
+  linux: { namespaces: { options: { network: string; pid: string; ipc: string } | null } | null } | null;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+/** The members of the verbose "info" JSON read here (containerd's and CRI-O's shapes). */
+interface VerboseInfo {
+  privileged?: boolean;
+  sandboxID?: string;
+  config?: { linux?: { security_context?: { privileged?: boolean } } };
+  runtimeSpec?: OciSpec;
+}
+
+const PROPAGATION: Record<string, string> = {
+  PROPAGATION_PRIVATE: 'private', PROPAGATION_HOST_TO_CONTAINER: 'rslave', PROPAGATION_BIDIRECTIONAL: 'rshared',
+};
+
+export class CriClient implements RuntimeClient {
+  readonly kind = 'cri' as const;
+  readonly name: string;
+  private client: { path: string; rt: GrpcClient } | undefined;
+  /** container.type: the runtime's own name from Version (containerd, cri-o). */
+  private runtimeType: string | undefined;
+
+  private readonly socket: SocketPath;
+  private readonly timeoutMs: number;
+
+  constructor(socket: SocketPath, timeoutMs: number) {
+    this.socket = socket;
+    this.timeoutMs = timeoutMs;
+    this.name = `cri:${socket.describe()}`;
+  }
+
+  private conn() {
+    const path = this.socket.current();
+    if (this.client?.path !== path) {
+      this.client?.rt.close();
+      this.client = { path, rt: grpcClient('runtime.v1.RuntimeService', path) };
+      this.runtimeType = undefined;
+    }
+    return this.client;
+  }
+
+  private call<T>(method: string, req: object): Promise<T> {
+    const c = this.conn();
+    return unary<T>(c.rt, method, req, this.timeoutMs).catch((err: unknown) => {
+      if (isUnavailable(err)) throw new RuntimeUnavailable(this.name, `CRI at ${c.path}: ${(err as Error).message}`);
+      // A socket that speaks gRPC but not the CRI (containerd with its CRI plugin disabled) has no such service.
+      if ((err as { code?: number }).code === GrpcStatus.UNIMPLEMENTED) throw new RuntimeUnavailable(this.name, `no CRI service at ${c.path}`);
+      throw err;
+    });
+  }
+
+  private async type(): Promise<string> {
+    if (!this.runtimeType) {
+      const v = await this.call<{ runtime_name: string }>('Version', { version: 'v1' });
+      this.runtimeType = v.runtime_name === 'containerd' || v.runtime_name === 'cri-o' ? v.runtime_name : 'cri';
+    }
+    return this.runtimeType;
+  }
+
+  async lookup(req: LookupRequest): Promise<ContainerMetadata | undefined> {
+    const type = await this.type();
+    const list = await this.call<{ containers: CriContainer[] }>('ListContainers', { filter: { id: req.fullId } });
+    const found = list.containers[0];
+    if (!found) return this.sandboxLookup(req.fullId, type);
+    let status: { status: CriStatus | null; info: Record<string, string> };
+    try {
+      status = await this.call('ContainerStatus', { container_id: found.id, verbose: true });
+    } catch (err) {
+      if ((err as { code?: number }).code === GrpcStatus.NOT_FOUND) return undefined;
+      throw err;
+    }
+    const st = status.status;
+    if (!st) return undefined;
+    const info = parseInfo(status.info['info']);
+    const sandbox = await this.sandbox(found.pod_sandbox_id);
+    const spec = info.runtimeSpec ?? {};
+    // The CRI states privileged explicitly (config.linux.security_context); older runtimes put it at the top.
+    const privileged = info.config?.linux?.security_context?.privileged ?? info.privileged ?? privilegedFromSpec(spec);
+    let image = st.image?.image ?? '';
+    let digest: string | undefined;
+    const at = st.image_ref.indexOf('@sha256:');
+    if (st.image_ref.startsWith('sha256:')) digest = st.image_ref;
+    else if (at > 0) digest = st.image_ref.slice(at + 1);
+    if (!image || image.startsWith('sha256:')) {
+      image = spec.annotations?.['io.kubernetes.cri.image-name'] ?? spec.annotations?.['io.kubernetes.cri-o.ImageName'] ?? image;
+    }
+    const mounts: ContainerMount[] = st.mounts.map((m) => ({
+      source: m.host_path, dest: m.container_path, mode: '', rw: !m.readonly, propagation: PROPAGATION[m.propagation] ?? 'unknown',
+    }));
+    const meta: ContainerMetadata = defined({
+      type,
+      name: st.metadata?.name,
+      ...imageFields(image, digest),
+      imageId: shortImageId(st.image_id || st.image_ref),
+      labels: st.labels,
+      privileged,
+      mounts: mounts.length ? mounts : mountsFromSpec(spec),
+      user: st.user?.linux ? String(st.user.linux.uid) : undefined,
+      startTs: st.created_at && st.created_at !== '0' ? BigInt(st.created_at) : undefined,
+      isPodSandbox: false,
+    });
+    if (sandbox) Object.assign(meta, sandboxFields(sandbox));
+    else Object.assign(meta, hostNamespacesFromSpec(spec));
+    return meta;
+  }
+
+  private async sandbox(id: string): Promise<SandboxStatus | undefined> {
+    if (!id) return undefined;
+    try {
+      return (await this.call<{ status: SandboxStatus | null }>('PodSandboxStatus', { pod_sandbox_id: id, verbose: false })).status ?? undefined;
+    } catch (err) {
+      if ((err as { code?: number }).code === GrpcStatus.NOT_FOUND) return undefined;
+      throw err;
+    }
+  }
+
+  /** The pod sandbox's own (pause) container: its id is the sandbox id. */
+  private async sandboxLookup(id: string, type: string): Promise<ContainerMetadata | undefined> {
+    const sb = await this.sandbox(id);
+    if (!sb) return undefined;
+    return defined({ type, name: sb.metadata?.name, isPodSandbox: true, privileged: false, labels: sb.labels, ...sandboxFields(sb) });
+  }
+
+  close(): void {
+    this.client?.rt.close();
+    this.client = undefined;
+  }
+}
+
+function sandboxFields(sb: SandboxStatus): ContainerMetadata {
+  const opts = sb.linux?.namespaces?.options;
+  const k8s: NonNullable<ContainerMetadata['k8s']> = defined({
+    podName: sb.metadata?.name, namespace: sb.metadata?.namespace, podUid: sb.metadata?.uid, podLabels: sb.labels,
+    podAnnotations: sb.annotations, sandboxId: sb.id, podIp: sb.network?.ip || undefined,
+  });
+  return defined({
+    k8s,
+    ip: sb.network?.ip || undefined,
+    hostNetwork: opts ? opts.network === 'NODE' : undefined,
+    hostPid: opts ? opts.pid === 'NODE' : undefined,
+    hostIpc: opts ? opts.ipc === 'NODE' : undefined,
+  });
+}
+
+function parseInfo(json: string | undefined): VerboseInfo {
+  if (!json) return {};
+  try {
+    return JSON.parse(json) as VerboseInfo;
+  } catch {
+    return {};
+  }
+}
