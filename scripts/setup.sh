@@ -2,7 +2,8 @@
 # Prepares a fresh Debian 12 machine for Peregrine. Idempotent: each step checks before it installs.
 #   scripts/setup.sh           runtime: Node 24, build tools for the eBPF addon, npm packages, the addon
 #   scripts/setup.sh --test    also what the tests talk to: nats-server, a Kafka broker (Maven jars),
-#                              an SNS/SQS emulator (moto), docker-compose (config check), helm
+#                              an SNS/SQS emulator (moto), docker-compose (config check), helm, and real
+#                              container runtimes (containerd, runc, dockerd, CNI plugins, busybox, crictl)
 # Everything that is not a Debian package lands under $PEREGRINE_TOOLS (default /opt/peregrine-tools).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,7 @@ NODE_MAJOR=24
 KAFKA_VERSION=4.1.1
 MOTO_VERSION=5.2.5
 HELM_VERSION=v3.19.0
+CRICTL_VERSION=v1.34.0
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 log() { printf '[setup] %s\n' "$*" >&2; }
 mkdir -p "$TOOLS" 2>/dev/null || { $SUDO mkdir -p "$TOOLS"; $SUDO chown "$(id -u):$(id -g)" "$TOOLS"; }
@@ -54,6 +56,8 @@ if [ "$WITH_TEST" -eq 1 ]; then
   apt_install nats-server docker-compose iproute2 procps openssl
   # The UI's browser tests drive Debian's chromium through playwright-core (browser downloads are not possible here).
   apt_install chromium fonts-dejavu-core
+  # Container runtimes the root e2e tests start themselves (nothing is enabled as a service here).
+  apt_install containerd runc busybox-static containernetworking-plugins docker.io
   command -v java >/dev/null || apt_install openjdk-17-jre-headless
   command -v mvn >/dev/null || apt_install maven
   command -v go >/dev/null || [ -x /usr/local/go/bin/go ] || { echo "setup.sh: Go >= 1.24 is needed to build helm (Debian's golang-go is too old)" >&2; exit 1; }
@@ -78,6 +82,11 @@ if [ "$WITH_TEST" -eq 1 ]; then
   if [ ! -x "$TOOLS/bin/helm" ]; then
     log "building helm $HELM_VERSION from the Go module proxy"
     GOBIN="$TOOLS/bin" GOFLAGS=-mod=mod go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+  fi
+  # crictl (the CRI client), built from the Go module proxy like helm.
+  if [ ! -x "$TOOLS/bin/crictl" ]; then
+    log "building crictl $CRICTL_VERSION from the Go module proxy"
+    GOBIN="$TOOLS/bin" GOFLAGS=-mod=mod go install "sigs.k8s.io/cri-tools/cmd/crictl@$CRICTL_VERSION"
   fi
 fi
 log "done"

@@ -4,7 +4,7 @@
  */
 import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import type { ContainerInfo, GroupInfo, UserInfo } from '../engine/event.ts';
-import { containerFromCgroupPath, shortContainerId } from '../container/cgroup.ts';
+import { containerFromCgroupPath, shortContainerId, type CgroupContainer } from '../container/cgroup.ts';
 
 export interface ProcSnapshot {
   pid: number;
@@ -115,13 +115,16 @@ export function readCwd(pid: number): string | undefined {
 
 // --- containers ---------------------------------------------------------------------------------
 
+/** The kernel-side ContainerInfo of a container found in a cgroup path (runtime metadata comes later). */
+export function containerInfoOf(c: CgroupContainer): ContainerInfo {
+  return { id: shortContainerId(c.fullId), fullId: c.fullId, type: c.runtime };
+}
+
 /** Container of one cgroup path (or its last two components), as a fresh ContainerInfo; layouts: src/container/cgroup.ts. */
 export function containerFromCgroup(path: string, containerdNamespaces?: ReadonlySet<string>): ContainerInfo | undefined {
   const c = containerFromCgroupPath(path, containerdNamespaces);
   if (!c) return undefined;
-  const info: ContainerInfo = { id: shortContainerId(c.fullId), fullId: c.fullId, type: c.runtime };
-  if (c.namespace) info.namespace = c.namespace;
-  return info;
+  return containerInfoOf(c);
 }
 
 export function containerFromCgroups(paths: readonly string[], containerdNamespaces?: ReadonlySet<string>): ContainerInfo | undefined {

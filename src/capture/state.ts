@@ -6,7 +6,8 @@
 import { posix } from 'node:path';
 import type { ArgValue, ContainerInfo, FdInfo, FdType, SyscallEvent, ThreadInfo } from '../engine/event.ts';
 import { AF_INET, AF_INET6, AF_UNIX, decodeSockaddr, decodeTuple, type RawEvent, type SockAddr, type Tuple } from './decode.ts';
-import { Accounts, bootTimeNs, containerFromCgroup, containerFromCgroups, listPids, readCgroups, readCwd, readFdLink, readProc, type ProcSnapshot } from './proc.ts';
+import { Accounts, bootTimeNs, containerInfoOf, listPids, readCgroups, readCwd, readFdLink, readProc, type ProcSnapshot } from './proc.ts';
+import { containerFromCgroupPath, containerFromCgroupPaths, type CgroupContainer } from '../container/cgroup.ts';
 
 const AT_FDCWD = -100;
 const O_DIRECTORY = 0o200000;
@@ -20,8 +21,8 @@ const U = (x: number) => x >>> 0;
 export interface ContainerDirectory {
   /** containerd namespaces, for the /<namespace>/<id> cgroup layout. */
   readonly namespaces: ReadonlySet<string>;
-  /** The one shared ContainerInfo of this container (filled with runtime metadata in the background). */
-  intern(c: ContainerInfo): ContainerInfo;
+  /** The one shared ContainerInfo of this container (its runtime metadata is filled in the background). */
+  intern(c: CgroupContainer): ContainerInfo;
 }
 
 export interface StateOptions {
@@ -88,7 +89,7 @@ export class CaptureState {
     if (s.capPermitted !== undefined) info.capPermitted = s.capPermitted;
     if (s.capInheritable !== undefined) info.capInheritable = s.capInheritable;
     if (info.exepath.startsWith('memfd:')) info.exeFromMemfd = true;
-    const c = this.container(containerFromCgroups(s.cgroups, this.containers?.namespaces));
+    const c = this.container(containerFromCgroupPaths(s.cgroups, this.containers?.namespaces));
     if (c) info.container = c;
     return info;
   }
@@ -380,9 +381,10 @@ export class CaptureState {
     return ev;
   }
 
-  /** The shared entry of a container just derived from a cgroup (one object per container id). */
-  private container(c: ContainerInfo | undefined): ContainerInfo | undefined {
-    return c && this.containers ? this.containers.intern(c) : c;
+  /** The ContainerInfo of a container just found in a cgroup: the directory's shared one, or a fresh one without it. */
+  private container(c: CgroupContainer | undefined): ContainerInfo | undefined {
+    if (!c) return undefined;
+    return this.containers ? this.containers.intern(c) : containerInfoOf(c);
   }
 
   private setCwd(info: ThreadInfo, cwd: string): void {
@@ -418,7 +420,7 @@ export class CaptureState {
         return cg.toString('utf8', i * CG, z < 0 || z > (i + 1) * CG ? (i + 1) * CG : z);
       };
       const ns = this.containers?.namespaces;
-      const found = containerFromCgroup(`${name(0)}/${name(1)}`, ns) ?? containerFromCgroup(`${name(2)}/${name(3)}`, ns);
+      const found = containerFromCgroupPath(`${name(0)}/${name(1)}`, ns) ?? containerFromCgroupPath(`${name(2)}/${name(3)}`, ns);
       container = found ? this.container(found) : prev.container;
     }
     const next: ThreadInfo = {
@@ -455,13 +457,13 @@ export class CaptureState {
     const prev = this.procs.get(pid);
     if (!prev) return; // not known yet: the /proc snapshot taken when it first shows up has the new cgroups
     const ns = this.containers?.namespaces;
-    let container = path !== undefined ? containerFromCgroup(path, ns) : undefined;
-    if (!container) {
+    let found = path !== undefined ? containerFromCgroupPath(path, ns) : undefined;
+    if (!found) {
       const paths = readCgroups(pid);
       if (paths === undefined) return;
-      container = containerFromCgroups(paths, ns);
+      found = containerFromCgroupPaths(paths, ns);
     }
-    container = this.container(container);
+    const container = this.container(found);
     if (container?.fullId === prev.container?.fullId) return;
     // A new object: events already handed out keep the container they happened in.
     const next: ThreadInfo = { ...prev };

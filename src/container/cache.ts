@@ -1,11 +1,12 @@
 /**
  * The container metadata cache: one ContainerInfo per container id, shared by every process of that container.
- * The capture side hands in the id it derived from a cgroup (intern, a map lookup, never waits); the first sight
- * queues a lookup in the background, and when the runtime answers the same object is filled in place, so every
- * later event reads the values. Runtime event streams pre-fill containers as they are created and refresh them.
+ * The capture side hands in the container it found in a cgroup (intern: a map lookup, never waits); the first sight
+ * queues a lookup in the background, and when the runtime answers, the shared object's `metadata` is set, so every
+ * later event of the container reads the values (the field table reads ContainerInfo.metadata). Runtime event
+ * streams pre-fill containers as they are created and refresh them.
  */
 import type { ContainerInfo } from '../engine/event.ts';
-import { shortContainerId, type RuntimeHint } from './cgroup.ts';
+import { shortContainerId, type CgroupContainer, type RuntimeHint } from './cgroup.ts';
 import type { ContainerMetadata } from './metadata.ts';
 import { RuntimeUnavailable, type RuntimeClient, type RuntimeEvent, type RuntimeName } from './runtime.ts';
 
@@ -36,6 +37,8 @@ export interface CacheOptions {
 interface Entry {
   info: ContainerInfo;
   hint: RuntimeHint;
+  /** containerd namespace from the cgroup path or the event, when known. */
+  namespace: string | undefined;
   firstSeen: number;
   filled: boolean;
   queued: boolean;
@@ -58,6 +61,8 @@ function order(hint: RuntimeHint, namespace: string | undefined): RuntimeName[] 
 
 export class ContainerMetadataCache {
   private readonly entries = new Map<string, Entry>();
+  /** Short (12-character) ids to full ids, for lookups by container.id (the field table's provider interface). */
+  private readonly shortIds = new Map<string, string>();
   private readonly queue: Entry[] = [];
   private running = 0;
   private readonly down = new Set<string>();
@@ -84,37 +89,44 @@ export class ContainerMetadataCache {
    * The shared ContainerInfo for a container the capture side just derived from a cgroup. Returns at once; the
    * metadata arrives later in the same object.
    */
-  intern(c: ContainerInfo): ContainerInfo {
-    const key = c.fullId ?? c.id;
-    const e = this.entries.get(key);
+  intern(c: CgroupContainer): ContainerInfo {
+    const e = this.entries.get(c.fullId);
     if (e) return e.info;
     return this.add(c).info;
   }
 
-  /** The cached entry's info, if the container is known (tests, diagnostics). */
-  peek(fullId: string): ContainerInfo | undefined {
-    return this.entries.get(fullId)?.info;
+  /** The shared ContainerInfo of a container id (full, or the 12-character short one), if known. */
+  peek(id: string): ContainerInfo | undefined {
+    return this.entries.get(id)?.info ?? this.entries.get(this.shortIds.get(id) ?? '')?.info;
   }
 
-  private add(c: ContainerInfo): Entry {
-    const key = c.fullId ?? c.id;
+  private add(c: CgroupContainer): Entry {
+    const info: ContainerInfo = { id: shortContainerId(c.fullId), fullId: c.fullId, type: c.runtime };
     const e: Entry = {
-      info: c, hint: (c.type as RuntimeHint | undefined) ?? 'docker', firstSeen: performance.now(),
+      info, hint: c.runtime, namespace: c.namespace, firstSeen: performance.now(),
       filled: false, queued: false, running: false, again: false, retried: false,
     };
-    this.entries.set(key, e);
+    this.entries.set(c.fullId, e);
+    this.shortIds.set(info.id, c.fullId);
     if (this.entries.size > this.maxEntries) {
       const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
+      if (oldest !== undefined) this.forget(oldest);
     }
     this.enqueue(e);
     return e;
   }
 
+  private forget(fullId: string): void {
+    const e = this.entries.get(fullId);
+    if (!e) return;
+    this.entries.delete(fullId);
+    if (this.shortIds.get(e.info.id) === fullId) this.shortIds.delete(e.info.id);
+  }
+
   /** A runtime event: pre-fill a new container, refresh a known one, forget a deleted one. */
   onRuntimeEvent(ev: RuntimeEvent, from: RuntimeClient): void {
     if (ev.kind === 'delete') {
-      this.entries.delete(ev.fullId);
+      this.forget(ev.fullId);
       return;
     }
     const e = this.entries.get(ev.fullId);
@@ -122,10 +134,8 @@ export class ContainerMetadataCache {
       this.enqueue(e);
       return;
     }
-    const hint: RuntimeHint = from.kind === 'cri' ? 'cri' : from.kind === 'containerd' && ev.namespace === 'moby' ? 'docker' : from.kind;
-    const info: ContainerInfo = { id: shortContainerId(ev.fullId), fullId: ev.fullId, type: hint };
-    if (ev.namespace) info.namespace = ev.namespace;
-    this.add(info);
+    const runtime: RuntimeHint = from.kind === 'cri' ? 'cri' : from.kind === 'containerd' && ev.namespace === 'moby' ? 'docker' : from.kind;
+    this.add(ev.namespace ? { fullId: ev.fullId, runtime, namespace: ev.namespace } : { fullId: ev.fullId, runtime });
   }
 
   private enqueue(e: Entry): void {
@@ -159,12 +169,13 @@ export class ContainerMetadataCache {
   }
 
   private async resolve(e: Entry): Promise<void> {
-    const kinds = order(e.hint, e.info.namespace);
+    const kinds = order(e.hint, e.namespace);
     const clients = kinds.flatMap((k) => this.opts.clients.filter((c) => c.kind === k));
     for (const client of clients) {
       let meta: ContainerMetadata | undefined;
       try {
-        meta = await client.lookup(e.info.namespace ? { fullId: e.info.fullId ?? e.info.id, namespace: e.info.namespace } : { fullId: e.info.fullId ?? e.info.id });
+        const fullId = e.info.fullId ?? e.info.id;
+        meta = await client.lookup(e.namespace ? { fullId, namespace: e.namespace } : { fullId });
       } catch (err) {
         if (err instanceof RuntimeUnavailable) {
           this.opts.metrics?.lookup(client.name, 'unavailable');
@@ -182,7 +193,8 @@ export class ContainerMetadataCache {
       }
       this.opts.metrics?.lookup(client.name, 'found');
       if (this.closed) return;
-      Object.assign(e.info, meta);
+      // One new object per answer: events already handed out keep what they were evaluated with.
+      e.info.metadata = meta;
       if (!e.filled) {
         e.filled = true;
         this.opts.metrics?.fillSeconds(client.name, (performance.now() - e.firstSeen) / 1000);

@@ -5,7 +5,8 @@
  */
 import type { ClientReadableStream } from '@grpc/grpc-js';
 import { grpcClient, GrpcStatus, isUnavailable, protoStringField, unary, type GrpcClient } from './grpc.ts';
-import { defined, hostNamespacesFromSpec, imageFields, k8sFromLabels, mountsFromSpec, privilegedFromSpec, userFromSpec, type ContainerMetadata, type OciSpec } from './metadata.ts';
+import { defined, hostNamespacesFromSpec, imageFields, mountsFromSpec, privilegedFromSpec, SANDBOX_ID_LABEL, type ContainerMetadata, type OciSpec } from './metadata.ts';
+import { shortContainerId } from './cgroup.ts';
 import { RuntimeUnavailable, type LookupRequest, type RuntimeClient, type RuntimeEvent, SocketPath } from './runtime.ts';
 
 interface Any { type_url: string; value: Buffer }
@@ -110,42 +111,40 @@ export class ContainerdClient implements RuntimeClient {
         // The image may have been removed since the container was made: the container's own fields still count.
       }
     }
+    // Image labels first, the container's own win (as containerd shows them with `ctr containers info`).
     const labels = { ...imageLabels, ...msg.labels };
     // Kubernetes names its containers in a label; other containerd clients only have the id (Falco shows that).
-    const name = labels['io.kubernetes.container.name'] ?? labels['nerdctl/name'] ?? msg.id.slice(0, 12);
-    const k8s = k8sFromLabels(labels);
-    const sandboxId = msg.sandbox || spec.annotations?.['io.kubernetes.cri.sandbox-id'];
-    if (k8s && sandboxId && !k8s.sandboxId) k8s.sandboxId = sandboxId;
-    const created = msg.created_at ? BigInt(msg.created_at.seconds) * 1_000_000_000n + BigInt(msg.created_at.nanos) : undefined;
-    return defined({
+    const name = labels['io.kubernetes.container.name'] ?? labels['nerdctl/name'] ?? shortContainerId(msg.id);
+    const sandboxId = msg.sandbox || spec.annotations?.['io.kubernetes.cri.sandbox-id'] || labels[SANDBOX_ID_LABEL];
+    return defined<ContainerMetadata>({
+      id: shortContainerId(msg.id),
+      fullId: msg.id,
       type: 'containerd',
-      namespace: ns,
       name,
       ...imageFields(msg.image, digest),
       labels,
       privileged: privilegedFromSpec(spec),
       mounts: mountsFromSpec(spec),
-      user: userFromSpec(spec),
       ...hostNamespacesFromSpec(spec),
-      isPodSandbox: labels['io.cri-containerd.kind'] === 'sandbox',
-      startTs: created,
-      k8s,
+      podSandboxId: sandboxId,
     });
   }
 
-  watch(onEvent: (e: RuntimeEvent) => void, onError: (err: Error) => void): void {
+  watch(onEvent: (e: RuntimeEvent) => void, onError: (err: Error) => void, onUp: () => void): void {
     if (this.closed) return;
     let c;
     try {
       c = this.conn();
     } catch (err) {
       onError(err as Error);
-      this.retryWatch(onEvent, onError);
+      this.retryWatch(onEvent, onError, onUp);
       return;
     }
     const filters = Object.keys(TOPICS).map((t) => `topic=="${t}"`);
     const stream = (c.events as unknown as { Subscribe(req: object): ClientReadableStream<Envelope> }).Subscribe({ filters });
     this.stream = stream;
+    // containerd sends nothing on a subscription until an event: a namespace listing says it is up.
+    this.listNamespaces().then(() => onUp(), () => undefined);
     stream.on('data', (env: Envelope) => {
       const kind = TOPICS[env.topic];
       const id = env.event?.value ? protoStringField(env.event.value, 1) : undefined;
@@ -156,16 +155,16 @@ export class ContainerdClient implements RuntimeClient {
       if (this.closed) return;
       onError(new RuntimeUnavailable(this.name, `containerd event stream at ${c.path}: ${err.message}`));
     });
-    stream.on('end', () => this.retryWatch(onEvent, onError));
-    stream.on('close', () => this.retryWatch(onEvent, onError));
+    stream.on('end', () => this.retryWatch(onEvent, onError, onUp));
+    stream.on('close', () => this.retryWatch(onEvent, onError, onUp));
   }
 
-  private retryWatch(onEvent: (e: RuntimeEvent) => void, onError: (err: Error) => void): void {
+  private retryWatch(onEvent: (e: RuntimeEvent) => void, onError: (err: Error) => void, onUp: () => void): void {
     if (this.closed || this.retry) return;
     this.stream = undefined;
     this.retry = setTimeout(() => {
       this.retry = undefined;
-      this.watch(onEvent, onError);
+      this.watch(onEvent, onError, onUp);
     }, 2000);
     this.retry.unref();
   }

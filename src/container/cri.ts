@@ -5,7 +5,11 @@
  * PodSandboxStatus alone.
  */
 import { grpcClient, GrpcStatus, isUnavailable, unary, type GrpcClient } from './grpc.ts';
-import { defined, imageFields, mountsFromSpec, hostNamespacesFromSpec, privilegedFromSpec, shortImageId, type ContainerMetadata, type OciSpec } from './metadata.ts';
+import { shortContainerId } from './cgroup.ts';
+import {
+  defined, hostNamespacesFromSpec, imageFields, mountsFromSpec, POD_NAME_LABEL, POD_NAMESPACE_LABEL, POD_UID_LABEL, privilegedFromSpec,
+  SANDBOX_ID_LABEL, shortImageId, type ContainerMetadata, type OciSpec,
+} from './metadata.ts';
 import { RuntimeUnavailable, type LookupRequest, type RuntimeClient, SocketPath } from './runtime.ts';
 import type { ContainerMount } from '../engine/event.ts';
 
@@ -115,22 +119,21 @@ export class CriClient implements RuntimeClient {
       image = spec.annotations?.['io.kubernetes.cri.image-name'] ?? spec.annotations?.['io.kubernetes.cri-o.ImageName'] ?? image;
     }
     const mounts: ContainerMount[] = st.mounts.map((m) => ({
-      source: m.host_path, dest: m.container_path, mode: '', rw: !m.readonly, propagation: PROPAGATION[m.propagation] ?? 'unknown',
+      source: m.host_path, dest: m.container_path, mode: '', rdwr: !m.readonly, propagation: PROPAGATION[m.propagation] ?? 'unknown',
     }));
-    const meta: ContainerMetadata = defined({
+    const meta: ContainerMetadata = defined<ContainerMetadata>({
+      id: shortContainerId(st.id),
+      fullId: st.id,
       type,
       name: st.metadata?.name,
       ...imageFields(image, digest),
       imageId: shortImageId(st.image_id || st.image_ref),
-      labels: st.labels,
+      labels: { ...st.labels },
       privileged,
       mounts: mounts.length ? mounts : mountsFromSpec(spec),
-      user: st.user?.linux ? String(st.user.linux.uid) : undefined,
-      startTs: st.created_at && st.created_at !== '0' ? BigInt(st.created_at) : undefined,
-      isPodSandbox: false,
+      ...hostNamespacesFromSpec(spec),
     });
-    if (sandbox) Object.assign(meta, sandboxFields(sandbox));
-    else Object.assign(meta, hostNamespacesFromSpec(spec));
+    if (sandbox) withSandbox(meta, sandbox);
     return meta;
   }
 
@@ -148,7 +151,8 @@ export class CriClient implements RuntimeClient {
   private async sandboxLookup(id: string, type: string): Promise<ContainerMetadata | undefined> {
     const sb = await this.sandbox(id);
     if (!sb) return undefined;
-    return defined({ type, name: sb.metadata?.name, isPodSandbox: true, privileged: false, labels: sb.labels, ...sandboxFields(sb) });
+    const meta = defined<ContainerMetadata>({ id: shortContainerId(sb.id), fullId: sb.id, type, name: sb.metadata?.name, privileged: false, labels: {}, mounts: [] });
+    return withSandbox(meta, sb);
   }
 
   close(): void {
@@ -157,19 +161,28 @@ export class CriClient implements RuntimeClient {
   }
 }
 
-function sandboxFields(sb: SandboxStatus): ContainerMetadata {
+/**
+ * The pod's fields on a container's metadata, as Falco's container plugin sets them: the pod's name, namespace, uid
+ * and sandbox id as io.kubernetes.* labels (the k8s.* fields read those), the sandbox's labels, its IP and namespaces.
+ */
+function withSandbox(meta: ContainerMetadata, sb: SandboxStatus): ContainerMetadata {
+  const labels = meta.labels ?? (meta.labels = {});
+  labels[SANDBOX_ID_LABEL] = sb.id;
+  if (sb.metadata) {
+    labels[POD_NAME_LABEL] = sb.metadata.name;
+    labels[POD_NAMESPACE_LABEL] = sb.metadata.namespace;
+    labels[POD_UID_LABEL] = sb.metadata.uid;
+  }
+  meta.podSandboxId = sb.id;
+  meta.podSandboxLabels = { ...sb.labels };
+  if (sb.network?.ip) meta.ip = sb.network.ip;
   const opts = sb.linux?.namespaces?.options;
-  const k8s: NonNullable<ContainerMetadata['k8s']> = defined({
-    podName: sb.metadata?.name, namespace: sb.metadata?.namespace, podUid: sb.metadata?.uid, podLabels: sb.labels,
-    podAnnotations: sb.annotations, sandboxId: sb.id, podIp: sb.network?.ip || undefined,
-  });
-  return defined({
-    k8s,
-    ip: sb.network?.ip || undefined,
-    hostNetwork: opts ? opts.network === 'NODE' : undefined,
-    hostPid: opts ? opts.pid === 'NODE' : undefined,
-    hostIpc: opts ? opts.ipc === 'NODE' : undefined,
-  });
+  if (opts) {
+    meta.hostNetwork = opts.network === 'NODE';
+    meta.hostPid = opts.pid === 'NODE';
+    meta.hostIpc = opts.ipc === 'NODE';
+  }
+  return meta;
 }
 
 function parseInfo(json: string | undefined): VerboseInfo {

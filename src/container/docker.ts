@@ -3,7 +3,8 @@
  * GET /containers/<id>/json, the image's repo digest from /images/<id>/json, and /events for create/start/destroy.
  */
 import { Agent, request, type Dispatcher } from 'undici';
-import { defined, imageFields, k8sFromLabels, shortImageId, type ContainerMetadata } from './metadata.ts';
+import { shortContainerId } from './cgroup.ts';
+import { defined, imageFields, SANDBOX_ID_LABEL, shortImageId, type ContainerMetadata } from './metadata.ts';
 import { RuntimeUnavailable, type LookupRequest, type RuntimeClient, type RuntimeEvent, SocketPath } from './runtime.ts';
 
 interface InspectMount { Source?: string; Destination?: string; Mode?: string; RW?: boolean; Propagation?: string }
@@ -82,7 +83,9 @@ export class DockerClient implements RuntimeClient {
     const hc = c.HostConfig ?? {};
     // Docker names start with "/"; an image given by id shows as that id.
     const image = c.Config?.Image && !c.Config.Image.startsWith('sha256:') ? c.Config.Image : undefined;
-    return defined({
+    return defined<ContainerMetadata>({
+      id: shortContainerId(c.Id),
+      fullId: c.Id,
       type: this.kind,
       name: c.Name?.replace(/^\//, ''),
       ...imageFields(image, digest),
@@ -90,35 +93,34 @@ export class DockerClient implements RuntimeClient {
       labels,
       privileged: hc.Privileged === true,
       mounts: (c.Mounts ?? []).map((m) => ({
-        source: m.Source ?? '', dest: m.Destination ?? '', mode: m.Mode ?? '', rw: m.RW !== false, propagation: m.Propagation ?? '',
+        source: m.Source ?? '', dest: m.Destination ?? '', mode: m.Mode ?? '', rdwr: m.RW !== false, propagation: m.Propagation ?? '',
       })),
-      user: c.Config?.User || '0',
       hostPid: hc.PidMode === 'host',
       hostNetwork: hc.NetworkMode === 'host',
       hostIpc: hc.IpcMode === 'host',
       ip: c.NetworkSettings?.IPAddress || undefined,
-      startTs: c.Created ? BigInt(Date.parse(c.Created)) * 1_000_000n : undefined,
-      k8s: k8sFromLabels(labels),
+      // cri-dockerd (Kubernetes on Docker) labels the pod's containers with their sandbox.
+      podSandboxId: labels[SANDBOX_ID_LABEL],
     });
   }
 
-  watch(onEvent: (e: RuntimeEvent) => void, onError: (err: Error) => void): void {
+  watch(onEvent: (e: RuntimeEvent) => void, onError: (err: Error) => void, onUp: () => void): void {
     if (this.closed) return;
-    void this.follow(onEvent).catch((err: unknown) => {
+    void this.follow(onEvent, onUp).catch((err: unknown) => {
       if (this.closed) return;
       onError(err instanceof RuntimeUnavailable ? err : new RuntimeUnavailable(this.name, `${this.kind} events: ${(err as Error).message}`));
     }).finally(() => {
       if (this.closed || this.retry) return;
       this.retry = setTimeout(() => {
         this.retry = undefined;
-        this.watch(onEvent, onError);
+        this.watch(onEvent, onError, onUp);
       }, 2000);
       this.retry.unref();
     });
   }
 
   /** One /events connection, until it ends: JSON objects, one per line. */
-  private async follow(onEvent: (e: RuntimeEvent) => void): Promise<void> {
+  private async follow(onEvent: (e: RuntimeEvent) => void, onUp: () => void): Promise<void> {
     const c = this.conn();
     const filters = encodeURIComponent(JSON.stringify({ type: ['container'] }));
     let res: Dispatcher.ResponseData;
@@ -132,6 +134,7 @@ export class DockerClient implements RuntimeClient {
       throw new Error(`GET /events: HTTP ${res.statusCode}`);
     }
     this.events = res;
+    onUp();
     let buf = '';
     for await (const chunk of res.body) {
       buf += (chunk as Buffer).toString('utf8');

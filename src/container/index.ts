@@ -1,12 +1,14 @@
 /**
  * Container runtime metadata (issue #15), the module's one contract: start it from the `container` config section,
- * hand its `intern` to the capture core (every ContainerInfo derived from a cgroup goes through it), close it on
- * shutdown. Fields such as container.image or k8s.pod.name read the shared object, so they show the runtime's values
+ * hand it to the capture core (every container found in a cgroup is interned here), close it on shutdown. Fields
+ * such as container.image or k8s.pod.name read the shared ContainerInfo's metadata, so they show the runtime's values
  * as soon as a background lookup (or a runtime event) has filled it, and <NA> before.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { ContainerConfig } from '../config/container-schema.ts';
 import type { ContainerInfo } from '../engine/event.ts';
+import { setContainerMetadataProvider } from '../engine/fields/container.ts';
+import type { CgroupContainer } from './cgroup.ts';
 import { ContainerMetadataCache, type CacheLog, type CacheMetrics } from './cache.ts';
 import { ContainerdClient } from './containerd.ts';
 import { CriClient } from './cri.ts';
@@ -16,8 +18,8 @@ import { DEFAULT_SOCKETS, type RuntimeClient, SocketPath } from './runtime.ts';
 export interface ContainerMetadataService {
   /** containerd namespaces known so far (the cgroup parser recognises /<namespace>/<id> for these). */
   readonly namespaces: ReadonlySet<string>;
-  /** The shared ContainerInfo for a container derived from a cgroup; never waits. */
-  intern(c: ContainerInfo): ContainerInfo;
+  /** The shared ContainerInfo for a container found in a cgroup; never waits. */
+  intern(c: CgroupContainer): ContainerInfo;
   readonly cache: ContainerMetadataCache;
   close(): void;
 }
@@ -44,16 +46,19 @@ export function startContainerMetadata(cfg: ContainerConfig, deps: { log: CacheL
 
   // Event streams pre-fill containers as they are created; a runtime that is absent is retried in the background.
   for (const c of clients) {
-    c.watch?.((ev) => cache.onRuntimeEvent(ev, c), (err) => cache.markDown(c.name, err));
+    c.watch?.((ev) => cache.onRuntimeEvent(ev, c), (err) => cache.markDown(c.name, err), () => cache.markUp(c.name));
   }
   // Namespaces other than default/k8s.io/moby: learnt at start (and from events), for the /<namespace>/<id> layout.
   void containerd?.listNamespaces().catch(() => undefined);
+  // The field table reads ContainerInfo.metadata; lookups by id (a pod's sandbox) come here.
+  setContainerMetadataProvider({ containerInfo: (id) => cache.peek(id)?.metadata });
 
   return {
     namespaces: containerd?.namespaces ?? new Set(['default', 'k8s.io', 'moby']),
     intern: (c) => cache.intern(c),
     cache,
     close() {
+      setContainerMetadataProvider(undefined);
       cache.close();
       for (const c of clients) c.close();
     },

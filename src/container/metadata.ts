@@ -1,11 +1,10 @@
 /**
- * Runtime answers turned into the container fields Falco's container plugin fills: image name split into
- * repository/tag, privileged inferred from an OCI spec, mounts and Kubernetes pod fields from labels. Pure.
+ * Runtime answers turned into the ContainerMetadata Falco's container plugin fills: image name split into
+ * repository/tag, privileged inferred from an OCI spec, mounts and host namespaces from it. Pure.
  */
-import type { ContainerInfo, ContainerMount } from '../engine/event.ts';
+import type { ContainerMetadata, ContainerMount } from '../engine/event.ts';
 
-/** What a runtime knows about a container: the ContainerInfo members it fills (id and cgroup-derived type excluded). */
-export type ContainerMetadata = Omit<ContainerInfo, 'id' | 'fullId'>;
+export type { ContainerMetadata };
 
 /** "registry:5000/team/app:1.2@sha256:…" -> repository "registry:5000/team/app", tag "1.2" (a port is not a tag). */
 export function splitImage(image: string): { repository: string; tag: string } {
@@ -83,7 +82,7 @@ export function mountsFromSpec(spec: OciSpec): ContainerMount[] {
     if (!bind || !m.destination) continue;
     const mode = opts.find((o) => o.startsWith('mode='))?.slice(5) ?? '';
     const prop = opts.find((o) => /^r?(?:shared|slave|private|unbindable)$/.test(o)) ?? propagation;
-    out.push({ source: m.source ?? '', dest: m.destination, mode, rw: !opts.includes('ro'), propagation: prop });
+    out.push({ source: m.source ?? '', dest: m.destination, mode, rdwr: !opts.includes('ro'), propagation: prop });
   }
   return out;
 }
@@ -97,31 +96,11 @@ export function hostNamespacesFromSpec(spec: OciSpec): Pick<ContainerMetadata, '
   return { hostPid: host('pid'), hostNetwork: host('network'), hostIpc: host('ipc') };
 }
 
-/** The user a spec runs its process as: uid, as Falco's container plugin shows it. */
-export function userFromSpec(spec: OciSpec): string | undefined {
-  const u = spec.process?.user;
-  if (!u) return undefined;
-  return u.username || String(u.uid ?? 0);
-}
-
-/**
- * Kubernetes pod fields kubelet puts on every container's labels (containerd's k8s.io namespace, Docker with
- * cri-dockerd): pod name, namespace, uid and sandbox id.
- */
-export function k8sFromLabels(labels: Record<string, string> | undefined): ContainerInfo['k8s'] | undefined {
-  if (!labels) return undefined;
-  const podName = labels['io.kubernetes.pod.name'];
-  const namespace = labels['io.kubernetes.pod.namespace'];
-  const podUid = labels['io.kubernetes.pod.uid'];
-  const sandboxId = labels['io.kubernetes.sandbox.id'];
-  if (podName === undefined && namespace === undefined && podUid === undefined) return undefined;
-  const k8s: NonNullable<ContainerInfo['k8s']> = {};
-  if (podName !== undefined) k8s.podName = podName;
-  if (namespace !== undefined) k8s.namespace = namespace;
-  if (podUid !== undefined) k8s.podUid = podUid;
-  if (sandboxId !== undefined) k8s.sandboxId = sandboxId;
-  return k8s;
-}
+/** Kubelet's labels naming a container's pod: the k8s.* fields read these (as Falco's container plugin does). */
+export const POD_NAME_LABEL = 'io.kubernetes.pod.name';
+export const POD_NAMESPACE_LABEL = 'io.kubernetes.pod.namespace';
+export const POD_UID_LABEL = 'io.kubernetes.pod.uid';
+export const SANDBOX_ID_LABEL = 'io.kubernetes.sandbox.id';
 
 /** Drops undefined members so Object.assign onto a cached ContainerInfo never erases a known value with nothing. */
 export function defined<T extends object>(o: T): Partial<T> {

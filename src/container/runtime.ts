@@ -26,8 +26,11 @@ export interface RuntimeClient {
   readonly name: string;
   readonly kind: RuntimeName;
   lookup(req: LookupRequest): Promise<ContainerMetadata | undefined>;
-  /** Follows the runtime's event stream until close(); reconnects by itself. onError is told once per failure. */
-  watch?(onEvent: (e: RuntimeEvent) => void, onError: (err: Error) => void): void;
+  /**
+   * Follows the runtime's event stream until close(), reconnecting by itself: onUp when a stream is established,
+   * onError when one fails or cannot be opened.
+   */
+  watch?(onEvent: (e: RuntimeEvent) => void, onError: (err: Error) => void, onUp: () => void): void;
   close(): void;
 }
 

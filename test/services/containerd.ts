@@ -100,20 +100,7 @@ export class Containerd {
       '',
     ].join('\n'));
     this.proc = startProcess('/usr/bin/containerd', ['--config', join(d, 'config.toml')]);
-    const deadline = Date.now() + 15000;
-    for (;;) {
-      if (this.proc.child.exitCode !== null) throw new Error(`containerd exited (${this.proc.child.exitCode}):\n${this.proc.output()}`);
-      if (existsSync(this.socket)) {
-        try {
-          await this.ctr(['version']);
-          break;
-        } catch {
-          // not serving yet
-        }
-      }
-      if (Date.now() > deadline) throw new Error(`containerd did not start within 15 s:\n${this.proc.output()}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await this.waitServing();
     const layout = await this.buildImage();
     for (const ns of ['default', 'k8s.io']) await this.ctr(['-n', ns, 'images', 'import', layout]);
   }
@@ -281,6 +268,7 @@ export class Containerd {
       }
       await stopProcess(this.proc.child, 20000);
     }
+    this.killShims();
     await run('ip', ['link', 'del', this.bridge]).catch(() => undefined);
     // Mounts left by a killed shim would make rm fail: unmount anything under the dir first.
     await run('sh', ['-c', `grep -o ' ${this.dir}[^ ]*' /proc/self/mounts | sort -r | xargs -r -n1 umount -l`]).catch(() => undefined);
@@ -291,9 +279,56 @@ export class Containerd {
     }
   }
 
-  /** Kills containerd only (a runtime that goes down under a running detector). */
+  /**
+   * Shims of this containerd that outlived it (a test stopped the daemon, or cleanup failed): their container
+   * processes first, then the shims, found by the socket address on their command line.
+   */
+  private killShims(): void {
+    const shims: number[] = [];
+    const parents = new Map<number, number>();
+    for (const name of readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      try {
+        const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8');
+        if (cmd.startsWith('/usr/bin/containerd-shim') && cmd.includes(`-address\0${this.socket}\0`)) shims.push(Number(name));
+        const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+        parents.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      } catch {
+        // gone meanwhile
+      }
+    }
+    for (const shim of shims) {
+      for (const [pid, ppid] of parents) if (ppid === shim) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      try { process.kill(shim, 'SIGKILL'); } catch { /* gone */ }
+    }
+  }
+
+  /** Stops containerd only (a runtime that goes down under a running detector); start it again with restartDaemon. */
   async killDaemon(): Promise<void> {
     if (this.proc) await stopProcess(this.proc.child, 20000);
+  }
+
+  /** containerd back up with the same root and state (its containers' shims kept running meanwhile). */
+  async restartDaemon(): Promise<void> {
+    this.proc = startProcess('/usr/bin/containerd', ['--config', join(this.dir, 'config.toml')]);
+    await this.waitServing();
+  }
+
+  private async waitServing(): Promise<void> {
+    const deadline = Date.now() + 15000;
+    for (;;) {
+      if (this.proc!.child.exitCode !== null) throw new Error(`containerd exited (${this.proc!.child.exitCode}):\n${this.proc!.output()}`);
+      if (existsSync(this.socket)) {
+        try {
+          await this.ctr(['version']);
+          return;
+        } catch {
+          // not serving yet
+        }
+      }
+      if (Date.now() > deadline) throw new Error(`containerd did not start within 15 s:\n${this.proc!.output()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   pidOf(id: string, namespace = 'default'): Promise<number> {
