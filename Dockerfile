@@ -12,6 +12,8 @@ RUN npm ci --no-audit --no-fund
 COPY . .
 # The eBPF addon is built when the tree has one; the directory exists either way for the runtime stage.
 RUN mkdir -p native && if [ -f native/binding.gyp ]; then npm run build:native; fi
+# The web UI's bundle (npm ci above ran before the sources were copied).
+RUN node scripts/build-ui.ts
 RUN npm prune --omit=dev
 
 # --- runtime: Node 24 runs the TypeScript directly (type stripping), no compile step
@@ -27,7 +29,11 @@ COPY bin ./bin
 COPY src ./src
 COPY outputs ./outputs
 COPY config ./config
-ENV NODE_ENV=production
+COPY --from=build /app/ui/dist ./ui/dist
+# State (the UI's alert store) lives on a volume, not beside the read-only config.
+RUN mkdir -p /var/lib/peregrine && chown node:node /var/lib/peregrine
+VOLUME /var/lib/peregrine
+ENV NODE_ENV=production UI_DBFILE=/var/lib/peregrine/ui.sqlite
 EXPOSE 2801
 USER node
 HEALTHCHECK --interval=30s --timeout=3s CMD ["node", "-e", "fetch('http://127.0.0.1:2801/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]

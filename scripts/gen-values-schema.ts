@@ -59,6 +59,11 @@ export function valuesSchema(): Json {
           k8sAudit: { type: 'boolean', description: 'Run `peregrine run` without capture so /k8s-audit is served; false: `peregrine route`.' },
           resources: obj, nodeSelector: obj, tolerations: { type: 'array' }, affinity: obj,
           podAnnotations: obj, podSecurityContext: obj, securityContext: obj,
+          data: {
+            type: 'object', additionalProperties: false,
+            description: 'The /var/lib/peregrine volume (the UI store): an emptyDir of sizeLimit, or existingClaim.',
+            properties: { existingClaim: str, sizeLimit: str },
+          },
           service: {
             type: 'object', additionalProperties: false,
             properties: { type: { enum: ['ClusterIP', 'NodePort', 'LoadBalancer'] }, port: { type: 'integer', minimum: 1, maximum: 65535 }, annotations: obj },

@@ -23,7 +23,14 @@ export function attachUi(config: PeregrineConfig, log: Logger): UiHttp | undefin
       throw new PeregrineError('PRG_CONFIG_INVALID', (err as Error).message);
     }
   }
-  const store = acquireStore(storeOptions(ui));
+  let store;
+  try {
+    store = acquireStore(storeOptions(ui));
+  } catch (err) {
+    // Like any output that cannot start: the router runs without it, and the log says why.
+    log.error({ err: (err as Error).message }, 'ui: the alert store cannot be opened; /ui/ and /api/v1 are off');
+    return undefined;
+  }
   const http = createUiHttp({ store, ui, authtoken: config.authtoken, tls: config.tlsserver.deploy, log: log.child({ component: 'ui' }) });
   return {
     ...http,

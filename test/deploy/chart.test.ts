@@ -26,7 +26,10 @@ describe('Helm chart', () => {
     assert.equal(dep.spec.replicas, 2);
     const c = dep.spec.template.spec.containers[0];
     assert.deepEqual(c.args, ['run', '-c', '/etc/peregrine/config.yaml']);
-    assert.deepEqual(c.env, [{ name: 'DETECTOR_CAPTURE_ENABLED', value: 'false' }]);
+    assert.deepEqual(c.env, [{ name: 'DETECTOR_CAPTURE_ENABLED', value: 'false' }, { name: 'UI_DBFILE', value: '/var/lib/peregrine/ui.sqlite' }]);
+    // The UI store is written to a volume: the root file system stays read-only.
+    assert.ok(c.volumeMounts.some((m: { name: string; mountPath: string }) => m.name === 'data' && m.mountPath === '/var/lib/peregrine'));
+    assert.ok(dep.spec.template.spec.volumes.some((v: { name: string; emptyDir?: unknown }) => v.name === 'data' && v.emptyDir));
     assert.equal(c.livenessProbe.httpGet.path, '/healthz');
     assert.equal(c.readinessProbe.httpGet.path, '/healthz');
     assert.equal(dep.spec.template.spec.securityContext.runAsNonRoot, true);
@@ -37,7 +40,7 @@ describe('Helm chart', () => {
     assert.ok(ds, 'the detector runs on every node by default');
     const dc = ds.spec.template.spec.containers[0];
     assert.deepEqual(dc.args, ['run', '-c', '/etc/peregrine/config.yaml']);
-    assert.deepEqual(dc.env, [{ name: 'DETECTOR_K8SAUDIT_ENABLED', value: 'false' }]);
+    assert.deepEqual(dc.env, [{ name: 'DETECTOR_K8SAUDIT_ENABLED', value: 'false' }, { name: 'UI_ENABLED', value: 'false' }]);
     assert.equal(dc.livenessProbe.httpGet.path, '/healthz');
     assert.deepEqual(byKind(ms, 'Secret'), []);
   });
