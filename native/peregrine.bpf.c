@@ -300,6 +300,64 @@ static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
 	return BPF_CORE_READ((struct kernfs_node___old *)kn, parent);
 }
 
+#define PG_OVERLAYFS_SUPER_MAGIC 0x794c7630
+
+/*
+ * Which overlayfs layer a file is on. overlayfs keeps its inode inside struct ovl_inode, with the upper dentry
+ * pointer right after the embedded VFS inode; overlayfs is often a module (no CO-RE type in vmlinux), so the
+ * offset is the kernel's struct inode size, known at load. A non-overlay file has neither flag.
+ */
+static __always_inline __u32 overlay_layer(struct file *f)
+{
+	struct dentry *d = BPF_CORE_READ(f, f_path.dentry);
+	if (!d || BPF_CORE_READ(d, d_sb, s_magic) != PG_OVERLAYFS_SUPER_MAGIC)
+		return 0;
+	struct inode *ino = BPF_CORE_READ(d, d_inode);
+	unsigned long inode_size = bpf_core_type_size(struct inode);
+	struct dentry *upper = 0;
+	if (!ino || !inode_size)
+		return PG_EXE_LOWER_LAYER;
+	bpf_probe_read_kernel(&upper, sizeof(upper), (char *)ino + inode_size);
+	if (upper && BPF_CORE_READ(upper, d_inode, i_ino) != 0)
+		return PG_EXE_UPPER_LAYER;
+	return PG_EXE_LOWER_LAYER;
+}
+
+/* The task's tgid as its own pid namespace numbers it (1 for a container's init). */
+static __always_inline __u32 ns_tgid(struct task_struct *t)
+{
+	struct task_struct *leader = BPF_CORE_READ(t, group_leader);
+	struct pid *p = BPF_CORE_READ(leader, thread_pid);
+	unsigned int level = BPF_CORE_READ(p, level);
+	int nr = 0;
+	if (!p)
+		return 0;
+	bpf_probe_read_kernel(&nr, sizeof(nr), &p->numbers[level & 31].nr);
+	return nr;
+}
+
+/*
+ * kernel_cap_t is one u64 since 6.3 and two u32 (low word first) before: 8 raw bytes are the same mask in both.
+ */
+static __always_inline __u64 cap_mask(const void *cap)
+{
+	__u64 v = 0;
+	bpf_probe_read_kernel(&v, sizeof(v), cap);
+	return v;
+}
+
+/* Appends struct pg_exec_extra to the exec record at offset `off` (inside blob 2, after the cgroup names). */
+static __always_inline void put_exec_extra(struct pg_hdr *h, __u32 off, struct task_struct *task, struct file *exe)
+{
+	struct pg_exec_extra *x = (struct pg_exec_extra *)((__u8 *)h + (off & PG_OFF_MASK));
+	const struct cred *cred = BPF_CORE_READ(task, cred);
+	x->cap_effective = cap_mask(&cred->cap_effective);
+	x->cap_permitted = cap_mask(&cred->cap_permitted);
+	x->cap_inheritable = cap_mask(&cred->cap_inheritable);
+	x->flags = exe ? overlay_layer(exe) : 0;
+	x->vpid = ns_tgid(task);
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -353,10 +411,11 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	put_cg_name(h, off, 1, k1);
 	put_cg_name(h, off, 2, k2 ? kn_parent(k2) : 0);
 	put_cg_name(h, off, 3, k2);
-	h->blob_len[2] = 4 * PG_CG_NAME_MAX;
-	h->size += 4 * PG_CG_NAME_MAX;
-
 	struct file *exe = BPF_CORE_READ(bprm, file);
+	put_exec_extra(h, off + 4 * PG_CG_NAME_MAX, task, exe);
+	h->blob_len[2] = 4 * PG_CG_NAME_MAX + sizeof(struct pg_exec_extra);
+	h->size += 4 * PG_CG_NAME_MAX + sizeof(struct pg_exec_extra);
+
 	put_str(h, 3, BPF_CORE_READ(exe, f_path.dentry, d_name.name), 0);
 	finish(h, PG_EVT_EXEC);
 	return 0;
@@ -380,6 +439,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	if (h->args[4] == 56)
 		h->args[2] = BPF_CORE_READ(regs, di);
 	h->args[3] = BPF_CORE_READ(child, start_time);
+	h->args[5] = ns_tgid(child);
 	finish(h, PG_EVT_CLONE);
 	return 0;
 }

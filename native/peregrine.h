@@ -32,10 +32,11 @@ enum pg_event_type {
  * Blob slots: 0..2 = user strings of the args named in syscalls.def (slot 2 = sockaddr with
  * PG_F_SOCKADDR1), 3 = socket tuple / open_how.
  * EXEC: 0 = bprm->filename, 1 = argv (NUL-separated), 2 = cgroup names (4 x PG_CG_NAME_MAX:
- * v1 memory parent, v1 leaf, v2 parent, v2 leaf), 3 = dentry name of the executable file.
+ * v1 memory parent, v1 leaf, v2 parent, v2 leaf) followed by struct pg_exec_extra, 3 = dentry name of the
+ * executable file.
  * EXEC args: 0 = syscall nr, 1 = tty (dev_t, new encoding), 2 = loginuid, 3 = start_time (mono ns).
  * CLONE args: 0 = child tgid, 1 = child tid, 2 = clone flags (clone only), 3 = child start_time,
- *   4 = syscall nr. ret = child tgid.
+ *   4 = syscall nr, 5 = child tgid in its own pid namespace. ret = child tgid.
  * EXIT args: 0 = exit_code; ret = exit_code.
  * CGROUP args: 0 = moved tgid, 1 = moved tid, 2 = hierarchy id (0 = cgroup v2), 3 = whole thread group;
  *   blob 0 = the destination cgroup's path in its hierarchy. The header's pid/comm are the writer's.
@@ -54,6 +55,21 @@ struct pg_hdr {
 };
 
 #define PG_HF_TRUNCATED 1  /* a blob hit its size cap */
+
+/*
+ * What an exec record carries after the cgroup names (blob 2): the new program's credentials as the kernel
+ * committed them (after capability drops by the runtime), where its file lives, and its pid in its namespace.
+ */
+struct pg_exec_extra {
+	__u64 cap_effective;
+	__u64 cap_permitted;
+	__u64 cap_inheritable;
+	__u32 flags;     /* PG_EXE_* */
+	__u32 vpid;      /* tgid in the task's own pid namespace */
+};
+
+#define PG_EXE_UPPER_LAYER 1  /* the executable is on an overlayfs upper layer (written in the container) */
+#define PG_EXE_LOWER_LAYER 2  /* the executable is on an overlayfs lower layer (from the image) */
 
 /* Socket tuple blob: addresses in network order, ports in host order. */
 struct pg_tuple {

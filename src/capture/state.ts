@@ -13,6 +13,9 @@ const AT_FDCWD = -100;
 const O_DIRECTORY = 0o200000;
 const NR_CLONE = 56, NR_FORK = 57, NR_VFORK = 58, NR_EXECVEAT = 322, NR_CLONE3 = 435;
 const CG = 128;
+/** struct pg_exec_extra after the exec record's four cgroup names (native/peregrine.h). */
+const EXEC_EXTRA = 4 * CG, EXEC_EXTRA_SIZE = 32;
+const EXE_UPPER_LAYER = 1, EXE_LOWER_LAYER = 2;
 
 const I = (x: number) => x | 0;
 const U = (x: number) => x >>> 0;
@@ -434,6 +437,7 @@ export class CaptureState {
     else delete next.loginUser;
     if (fromMemfd) next.exeFromMemfd = true;
     else delete next.exeFromMemfd;
+    if (cg) applyExecExtra(next, cg);
     if (container) next.container = container;
     else delete next.container;
     if (next.startTs === 0n) next.startTs = ts;
@@ -483,8 +487,28 @@ export class CaptureState {
     };
     delete info.vpid;
     delete info.vtid;
+    // The child's pid in its own namespace (1 for a container's init), when the kernel gave it.
+    const vpid = r.args[5] ?? 0;
+    if (vpid > 0) info.vpid = vpid;
     this.procs.set(child, info);
   }
+}
+
+/**
+ * What the kernel says about the program just executed (struct pg_exec_extra): its capabilities as committed at
+ * exec (after a runtime dropped some, which /proc read at first sight would miss), the overlayfs layer of its file,
+ * and its pid in its namespace.
+ */
+function applyExecExtra(t: ThreadInfo, blob: Buffer): void {
+  if (blob.length < EXEC_EXTRA + EXEC_EXTRA_SIZE) return;
+  t.capEffective = blob.readBigUInt64LE(EXEC_EXTRA);
+  t.capPermitted = blob.readBigUInt64LE(EXEC_EXTRA + 8);
+  t.capInheritable = blob.readBigUInt64LE(EXEC_EXTRA + 16);
+  const flags = blob.readUInt32LE(EXEC_EXTRA + 24);
+  t.exeUpperLayer = (flags & EXE_UPPER_LAYER) !== 0;
+  t.exeLowerLayer = (flags & EXE_LOWER_LAYER) !== 0;
+  const vpid = blob.readUInt32LE(EXEC_EXTRA + 28);
+  if (vpid > 0) t.vpid = vpid;
 }
 
 function fdFromLink(num: number, l: string): FdInfo {
