@@ -31,9 +31,11 @@ COPY outputs ./outputs
 COPY config ./config
 COPY --from=build /app/ui/dist ./ui/dist
 # State (the UI's alert store) lives on a volume, not beside the read-only config.
-RUN mkdir -p /var/lib/peregrine && chown node:node /var/lib/peregrine
+# The spool (accepted alerts not yet delivered) is on it too, so it outlives the container. SPOOL_DIR is
+# the env form of spool.dir and overrides the config file's value.
+RUN mkdir -p /var/lib/peregrine/spool && chown -R node:node /var/lib/peregrine
 VOLUME /var/lib/peregrine
-ENV NODE_ENV=production UI_DBFILE=/var/lib/peregrine/ui.sqlite
+ENV NODE_ENV=production UI_DBFILE=/var/lib/peregrine/ui.sqlite SPOOL_DIR=/var/lib/peregrine/spool
 EXPOSE 2801
 USER node
 HEALTHCHECK --interval=30s --timeout=3s CMD ["node", "-e", "fetch('http://127.0.0.1:2801/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]

@@ -46,7 +46,7 @@ export const snsOutput = defineOutput({
     rawjson: z.boolean().default(false).meta({ description: 'Message = the alert as JSON (else the output line); attributes in both cases.' }),
   }),
   isEnabled: (c) => c.topicarn !== '',
-  delivery: { concurrency: 4 },
+  delivery: { adaptive: true },
   create(c) {
     const k = c as typeof c & { region?: string; endpoint?: string; accesskeyid?: string; secretaccesskey?: string };
     if (!/^arn:aws[a-z-]*:sns:/.test(c.topicarn)) throw new Error(`aws.sns.topicarn "${c.topicarn}" is not an SNS topic ARN`);

@@ -23,7 +23,7 @@ export const webhookOutput = defineOutput({
     cacertfile: z.string().default('').meta({ description: 'PEM file of CAs to trust in addition to the system ones.' }),
   }),
   isEnabled: (c) => c.address !== '',
-  delivery: { concurrency: 1 },
+  delivery: { adaptive: true },
   create(c) {
     if (!/^https?:\/\//.test(c.address)) throw new Error(`webhook.address "${c.address}" is not an http(s) URL`);
     const agent = httpAgent(c);

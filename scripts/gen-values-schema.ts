@@ -77,6 +77,7 @@ export function valuesSchema(): Json {
           resources: obj, nodeSelector: obj, tolerations: { type: 'array' }, podAnnotations: obj,
           privileged: { type: 'boolean' },
           extraArgs: { type: 'array', items: str },
+          spoolHostPath: { ...str, description: 'Node directory of the spool (hostPath, created when missing).' },
         },
       },
       config: { ...configJsonSchema(), description: 'Peregrine configuration (Falcosidekick keys); see the README.' },

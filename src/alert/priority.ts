@@ -4,13 +4,15 @@ export const PRIORITIES = [
 ] as const;
 export type Priority = (typeof PRIORITIES)[number];
 
-const ALIASES: Record<string, Priority> = { info: 'informational' };
+// A Map, not an object: names like "constructor" or "__proto__" must not find inherited keys.
+const BY_NAME: ReadonlyMap<string, Priority> = new Map<string, Priority>([
+  ...PRIORITIES.map((p) => [p, p] as const),
+  ['info', 'informational'],
+]);
 
 /** Parses a priority name case-insensitively ("info" is an alias); undefined when unknown. */
 export function parsePriority(name: string): Priority | undefined {
-  const lower = name.trim().toLowerCase();
-  if ((PRIORITIES as readonly string[]).includes(lower)) return lower as Priority;
-  return ALIASES[lower];
+  return BY_NAME.get(name.trim().toLowerCase());
 }
 
 /** Numeric rank: debug = 1 … emergency = 8 (Falcosidekick's numbering; 0 is "none"). */

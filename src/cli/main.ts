@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   route: () => import('./commands/route.ts'),
   validate: () => import('./commands/validate.ts'),
   'ui-password': () => import('./commands/ui-password.ts'),
+  deadletter: () => import('./commands/deadletter.ts'),
 };
 
 function topHelp(): string {

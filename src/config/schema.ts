@@ -14,13 +14,13 @@ import { containerSchema } from './container-schema.ts';
 
 /** Delivery settings any output instance may override (defaults come from the output's definition). */
 export const deliverySchema = z.strictObject({
-  queuesize: z.int().min(1).default(10000).meta({ description: 'Alerts queued per output before new ones are dropped (and counted).' }),
-  maxretries: z.int().min(0).default(8).meta({ description: 'Retries of a failed send before the alerts are given up (counted).' }),
+  queuesize: z.int().min(1).default(1000).meta({ description: 'Alerts of this output held in memory at once, a window over the spool (the spool holds the rest; nothing is dropped here).' }),
+  maxretries: z.int().min(0).default(8).meta({ description: 'Retries of a failed send before the alert goes to the dead-letter log (counted).' }),
   initialbackoffms: z.int().min(1).default(500).meta({ description: 'First retry delay; doubles per attempt, with jitter.' }),
   maxbackoffms: z.int().min(1).default(30000).meta({ description: 'Longest retry delay.' }),
   timeoutms: z.int().min(1).optional().meta({ description: 'Timeout of one send (default per output, 10000).' }),
   ratepersecond: z.number().min(0).optional().meta({ description: 'Sustained sends per second, 0 = unlimited (Slack default 1).' }),
-  maxconcurrentrequests: z.int().min(1).optional().meta({ description: 'Sends in flight at once (Falcosidekick key; default 1 for HTTP outputs).' }),
+  maxconcurrentrequests: z.int().min(1).optional().meta({ description: 'Sends in flight at once (Falcosidekick key). Webhook and SNS adapt it to latency and errors (AIMD) up to this (default 64); others use it as is (default 1).' }),
   maxbatch: z.int().min(1).optional().meta({ description: 'Alerts per send for outputs that batch (Kafka, NATS).' }),
 });
 

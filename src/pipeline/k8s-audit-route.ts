@@ -1,19 +1,23 @@
 import type { EngineEvent } from '../engine/event.ts';
 import { parseAuditBody } from '../k8saudit/parse.ts';
 import type { Logger } from '../log.ts';
-import type { RouteHandler } from '../router/router.ts';
+import { RETRY_AFTER_SECONDS, type RouteHandler } from '../router/router.ts';
 
 /**
  * POST handler for the API server's audit webhook backend. Good events are evaluated even when others
  * in the same body are bad; the reply names the bad ones. The API server retries on non-2xx, so a body
  * with some bad items still gets 200 (resending would not fix them) and only an unparseable body gets 400.
  */
-export function k8sAuditHandler(opts: { process(events: EngineEvent[]): number; log: Logger }): RouteHandler {
+export function k8sAuditHandler(opts: { process(events: EngineEvent[]): Promise<{ alerts: number; refused: number }>; log: Logger }): RouteHandler {
   let nextNum = 1;
   return async (_req, body) => {
     const { events, errors } = parseAuditBody(body.toString('utf8'), nextNum);
     nextNum += events.length;
-    const alerts = opts.process(events);
+    // 200 only once every alert is spooled; otherwise the API server sends the batch again (at least once).
+    const { alerts, refused } = await opts.process(events);
+    if (refused > 0) {
+      return { status: 503, body: { error: `${refused} of ${alerts} alerts could not be spooled; send again later` }, headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } };
+    }
     for (const e of errors) opts.log.warn({ code: e.code }, e.message);
     if (events.length === 0 && errors.length > 0) {
       return { status: 400, body: { error: errors.map((e) => e.message).join('; ') } };

@@ -12,7 +12,8 @@ import type { RuleEngine } from '../engine/engine.ts';
 import { loadRuleFiles, selectRuleFiles } from '../engine/rules-files.ts';
 import { PeregrineError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { createRouter, type Router } from '../router/router.ts';
+import { ThrottledLog } from '../router/delivery/throttled-log.ts';
+import { createRouter, type Router, type SubmitResult } from '../router/router.ts';
 import { createDetector, type EmittedAlert } from './detector.ts';
 import { createDropAlerter } from './drop-alert.ts';
 import { k8sAuditHandler } from './k8s-audit-route.ts';
@@ -66,10 +67,16 @@ export async function startPipeline(opts: { config: PeregrineConfig; /** `-r` fi
   let capture: Capture | undefined;
   const metrics = new DetectorMetrics(router.metrics.registry, () => (capture ? flatten(capture.stats()) : undefined));
   const writeStdout = d.stdout ? createStdoutWriter({ json: d.jsonoutput, ...(opts.stdout ? { stream: opts.stdout } : {}) }) : undefined;
+  // Submissions made while a Kubernetes audit request is evaluated, so its answer waits until they are spooled.
+  let collecting: Promise<SubmitResult>[] | undefined;
+  const refusals = new ThrottledLog(log);
   const emit = (alert: EmittedAlert) => {
     writeStdout?.(alert);
     const r = router.submit(alert);
-    if (!r.ok) log.error({ rule: alert.rule, error: r.error }, 'the router refused an alert');
+    collecting?.push(r);
+    void r.then((res) => {
+      if (!res.ok) refusals.note('refused', 'error', 'the router refused alerts from the detector', { rule: alert.rule, error: res.error });
+    });
   };
   const detector = createDetector({
     evaluate: (e) => engine.evaluate(e),
@@ -80,7 +87,20 @@ export async function startPipeline(opts: { config: PeregrineConfig; /** `-r` fi
   });
 
   if (d.k8saudit.enabled) {
-    router.addRoute('POST', d.k8saudit.path, k8sAuditHandler({ process: (events) => detector.process(events), log }));
+    router.addRoute('POST', d.k8saudit.path, k8sAuditHandler({
+      process: async (events) => {
+        const submitted: Promise<SubmitResult>[] = (collecting = []);
+        let alerts: number;
+        try {
+          alerts = detector.process(events);
+        } finally {
+          collecting = undefined;
+        }
+        const results = await Promise.all(submitted);
+        return { alerts, refused: results.filter((r) => !r.ok).length };
+      },
+      log,
+    }));
   }
   const { port } = await router.listen();
 

@@ -1,16 +1,30 @@
 import type { PeregrineConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
+import type { Spool } from '../spool/contract.ts';
 import type { AlertFilter } from './filter.ts';
-import { OutputQueue, type QueueSettings } from './delivery/output-queue.ts';
+import { AdaptiveConcurrency } from './delivery/adaptive-concurrency.ts';
+import { OutputQueue, type DeadLetter, type QueueSettings } from './delivery/output-queue.ts';
+import type { ThrottledLog } from './delivery/throttled-log.ts';
 import type { RouterMetrics } from './metrics.ts';
-import type { DeliveryTuning, OutputDefinition } from './output.ts';
+import type { DeliveryTuning, OutputDefinition, Sender } from './output.ts';
 
-/** One configured destination: its filter and its delivery queue. */
+/** One configured destination: its filter and its delivery from the spool. */
 export interface OutputInstance {
   name: string;
   type: string;
   filter: AlertFilter;
   queue: OutputQueue;
+}
+
+/** A destination whose sender started, before its delivery is attached to the spool. */
+export interface PreparedOutput {
+  name: string;
+  type: string;
+  filter: AlertFilter;
+  sender: Sender;
+  settings: QueueSettings;
+  adaptive: boolean;
+  log: Logger;
 }
 
 interface Block extends AlertFilter {
@@ -20,7 +34,9 @@ interface Block extends AlertFilter {
   [key: string]: unknown;
 }
 
-const TUNING_DEFAULTS: DeliveryTuning = { maxBatch: 1, concurrency: 1, ratePerSecond: 0, timeoutMs: 10000 };
+const TUNING_DEFAULTS: DeliveryTuning = { maxBatch: 1, concurrency: 1, adaptive: false, ratePerSecond: 0, timeoutMs: 10000 };
+/** Upper bound of adaptive concurrency when maxconcurrentrequests is not set. */
+export const ADAPTIVE_DEFAULT_MAX = 64;
 
 /** The (legacy-block or named) output blocks the config enables, with their definitions. */
 export function enabledBlocks(config: PeregrineConfig, registry: readonly OutputDefinition[]):
@@ -37,10 +53,10 @@ export function enabledBlocks(config: PeregrineConfig, registry: readonly Output
   return found;
 }
 
-/** Builds the instances; an output that fails to start is logged and left out, the others run. */
-export async function createInstances(config: PeregrineConfig, registry: readonly OutputDefinition[],
-  metrics: RouterMetrics, log: Logger): Promise<{ instances: OutputInstance[]; failed: { name: string; error: string }[] }> {
-  const instances: OutputInstance[] = [];
+/** Starts the senders; an output that fails to start is logged and left out, the others run. */
+export async function createInstances(config: PeregrineConfig, registry: readonly OutputDefinition[], log: Logger):
+  Promise<{ prepared: PreparedOutput[]; failed: { name: string; error: string }[] }> {
+  const prepared: PreparedOutput[] = [];
   const failed: { name: string; error: string }[] = [];
   const seen = new Set<string>();
   for (const { name, def, block } of enabledBlocks(config, registry)) {
@@ -54,29 +70,45 @@ export async function createInstances(config: PeregrineConfig, registry: readonl
       const sender = await def.create(block, { name, log: ilog });
       const t = { ...TUNING_DEFAULTS, ...def.delivery };
       const d = block.delivery;
+      const cap = d.maxconcurrentrequests ?? block.maxconcurrentrequests;
       const settings: QueueSettings = {
         maxBatch: d.maxbatch ?? t.maxBatch,
-        concurrency: d.maxconcurrentrequests ?? block.maxconcurrentrequests ?? t.concurrency,
+        concurrency: cap ?? (t.adaptive ? ADAPTIVE_DEFAULT_MAX : t.concurrency),
+        adaptive: t.adaptive,
         ratePerSecond: d.ratepersecond ?? t.ratePerSecond,
         timeoutMs: d.timeoutms ?? t.timeoutMs,
-        queueSize: d.queuesize,
+        window: d.queuesize,
         maxRetries: d.maxretries,
         initialBackoffMs: d.initialbackoffms,
         maxBackoffMs: d.maxbackoffms,
       };
-      instances.push({
-        name, type: def.type,
-        filter: { minimumpriority: block.minimumpriority, rules: block.rules, tags: block.tags, sources: block.sources },
-        queue: new OutputQueue(name, def.type, sender, settings, metrics, ilog),
-      });
-      ilog.info({ filter: { minimumpriority: block.minimumpriority ?? 'any', rules: block.rules, tags: block.tags, sources: block.sources } }, 'output enabled');
+      const filter = { minimumpriority: block.minimumpriority, rules: block.rules, tags: block.tags, sources: block.sources };
+      prepared.push({ name, type: def.type, filter, sender, settings, adaptive: t.adaptive, log: ilog });
+      ilog.info({ filter: { minimumpriority: block.minimumpriority ?? 'any', rules: block.rules, tags: block.tags, sources: block.sources },
+        concurrency: t.adaptive ? `adaptive, at most ${settings.concurrency}` : settings.concurrency }, 'output enabled');
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
       failed.push({ name, error });
       ilog.error({ err: error }, 'output could not start; it is disabled, the other outputs run');
     }
   }
-  return { instances, failed };
+  return { prepared, failed };
+}
+
+/** Attaches each output to its own cursor in the spool. */
+export function startDelivery(prepared: readonly PreparedOutput[], spool: Spool,
+  deps: { metrics: RouterMetrics; notices: ThrottledLog; deadLetter(d: DeadLetter): Promise<void> }): OutputInstance[] {
+  return prepared.map((p) => {
+    const slots = new AdaptiveConcurrency(p.adaptive
+      ? { max: p.settings.concurrency }
+      : { max: p.settings.concurrency, min: p.settings.concurrency });
+    const queue = new OutputQueue(p.name, p.type, p.sender, p.settings, {
+      reader: spool.reader(p.name),
+      backlog: () => spool.stats().consumers[p.name]?.pending ?? 0,
+      filter: p.filter, slots, deadLetter: deps.deadLetter, metrics: deps.metrics, log: p.log, notices: deps.notices,
+    });
+    return { name: p.name, type: p.type, filter: p.filter, queue };
+  });
 }
 
 function getPath(obj: unknown, path: readonly string[]): unknown {

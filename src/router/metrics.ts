@@ -27,8 +27,29 @@ export class RouterMetrics {
     labelNames: ['output', 'type'], registers: [this.registry],
   });
   readonly queueDepth = new Gauge({
-    name: 'peregrine_output_queue_depth', help: 'Alerts waiting in the output queue.',
+    name: 'peregrine_output_queue_depth', help: 'Alerts this output has not delivered yet (in flight and in the spool).',
     labelNames: ['output', 'type'], registers: [this.registry],
+  });
+  readonly deadLetters = new Counter({
+    name: 'peregrine_output_deadletters_total', help: 'Alerts moved to the dead-letter log (retries exhausted, or an error a retry cannot fix).',
+    labelNames: ['output', 'type'], registers: [this.registry],
+  });
+  readonly oldestUnsent = new Gauge({
+    name: 'peregrine_output_oldest_unsent_seconds', help: 'Age of the oldest alert this output has not delivered yet (0 when caught up).',
+    labelNames: ['output', 'type'], registers: [this.registry],
+  });
+  readonly concurrency = new Gauge({
+    name: 'peregrine_output_concurrency', help: 'Sends this output may have in flight now (adaptive for HTTP outputs).',
+    labelNames: ['output', 'type'], registers: [this.registry],
+  });
+  readonly spoolBytes = new Gauge({ name: 'peregrine_spool_bytes', help: 'Bytes the spool occupies on disk.', registers: [this.registry] });
+  readonly spoolMaxBytes = new Gauge({ name: 'peregrine_spool_max_bytes', help: 'spool.maxbytes.', registers: [this.registry] });
+  readonly spoolRecords = new Gauge({ name: 'peregrine_spool_records', help: 'Alerts kept in the spool.', registers: [this.registry] });
+  readonly spoolRejected = new Counter({
+    name: 'peregrine_spool_rejected_total', help: 'Alerts refused because the spool was full (whenfull: reject; HTTP 503).', registers: [this.registry],
+  });
+  readonly spoolDropped = new Counter({
+    name: 'peregrine_spool_dropped_total', help: 'Alerts dropped unsent to make room in a full spool (whenfull: drop_oldest).', registers: [this.registry],
   });
   readonly latency = new Histogram({
     name: 'peregrine_output_delivery_seconds', help: 'From acceptance by the router to acknowledgement by the destination.',

@@ -36,8 +36,10 @@ export interface OutputDefinition<S extends z.ZodType = z.ZodType> {
 export interface DeliveryTuning {
   /** Alerts handed to one send() call; >1 lets brokers batch. */
   maxBatch: number;
-  /** Sends in flight at once for this output instance. */
+  /** Sends in flight at once for this output instance (with `adaptive`, the most the controller may allow). */
   concurrency: number;
+  /** Let AIMD find the concurrency from latency and errors (HTTP outputs), capped by maxconcurrentrequests. */
+  adaptive: boolean;
   /** Sustained sends per second (token bucket); 0 = unlimited. */
   ratePerSecond: number;
   /** Timeout of one send() in ms. */
@@ -53,7 +55,8 @@ export interface OutputContext {
 export interface Sender {
   /**
    * Delivers alerts (already filtered and enriched). Resolves when the destination acknowledged them.
-   * Throw DeliveryError to say whether a retry may help; any other error counts as retryable.
+   * Throw DeliveryError to say whether a retry may help. Any other error (a serializer throwing on this
+   * alert) is taken as one a retry cannot fix: the alert goes to the dead-letter log at once.
    * Must stop promptly when `signal` aborts (timeout or shutdown).
    */
   send(alerts: readonly FalcoAlert[], signal: AbortSignal): Promise<void>;

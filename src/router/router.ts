@@ -1,26 +1,39 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FalcoAlert } from '../alert/alert.ts';
 import { priorityTitle } from '../alert/priority.ts';
 import type { PeregrineConfig } from '../config/schema.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { outputRegistry } from '../../outputs/registry.ts';
+import { SpoolFullError, type Spool } from '../spool/contract.ts';
+import { openSpool } from '../spool/registry.ts';
+import { encodeDeadLetter, openDeadLetterLog } from './delivery/dead-letter-log.ts';
+import { encodeSpooled } from './delivery/spooled-alert.ts';
+import { ThrottledLog } from './delivery/throttled-log.ts';
 import { createEnricher } from './enrich.ts';
-import { matchesFilter } from './filter.ts';
 import { parseAlert, toAlert } from './input.ts';
-import { createHttpSurface, type HttpSurface } from './http/server.ts';
+import { createHttpSurface, RETRY_AFTER_SECONDS, type HttpSurface } from './http/server.ts';
 import type { RouteHandler, SubmitResult } from './http/ingest.ts';
-import { createInstances, type OutputInstance } from './instances.ts';
+import { createInstances, startDelivery, type OutputInstance } from './instances.ts';
 import { RouterMetrics } from './metrics.ts';
 import { attachUi } from '../ui/attach.ts';
 import { uiRoutes } from '../ui/http/fastify-plugin.ts';
 import type { OutputDefinition } from './output.ts';
 
 export type { RouteHandler, SubmitResult };
+export { RETRY_AFTER_SECONDS };
+
+/** /healthz says degraded above this share of spool.maxbytes. */
+const DEGRADED_SPOOL_RATIO = 0.8;
+/** How long in-flight requests may finish after shutdown starts before their connections are cut. */
+const INPUT_GRACE_MS = 1000;
 
 export interface Router {
   /** Starts the HTTP input; port 0 in the config picks a free port (tests). */
   listen(): Promise<{ port: number; address: string }>;
-  /** In-process input (the detection core): same validation, enrichment and fan-out as POST /. */
-  submit(alert: unknown): SubmitResult;
+  /** In-process input (the detection core): same validation and enrichment as POST /; resolves once spooled. */
+  submit(alert: unknown): Promise<SubmitResult>;
   /** Adds an HTTP route served beside the router's own (e.g. POST /k8s-audit). */
   addRoute(method: string, path: string, handler: RouteHandler): void;
   /** The HTTP surface: register fastify plugins/routes and pressure checks here before listen(). */
@@ -30,7 +43,8 @@ export interface Router {
   readonly outputs: readonly OutputInstance[];
   /** Outputs that were configured but could not start, with the reason. */
   readonly failedOutputs: readonly { name: string; error: string }[];
-  /** Stops the input, delivers what is queued until drainMs, closes outputs. */
+  readonly spool: Spool;
+  /** Stops the input, delivers from the spool until drainMs, closes outputs; the rest stays in the spool. */
   close(opts?: { drainMs?: number }): Promise<void>;
 }
 
@@ -43,11 +57,52 @@ export async function createRouter(config: PeregrineConfig,
   opts: { log?: Logger; registry?: readonly OutputDefinition[] } = {}): Promise<Router> {
   const log = opts.log ?? silentLogger;
   const metrics = new RouterMetrics();
+  const notices = new ThrottledLog(log);
   const enrich = createEnricher(config);
-  const { instances, failed } = await createInstances(config, opts.registry ?? outputRegistry, metrics, log);
-  if (instances.length === 0) log.warn('no output is enabled: alerts are validated and counted only');
+  const { prepared, failed } = await createInstances(config, opts.registry ?? outputRegistry, log);
+  if (prepared.length === 0) log.warn('no output is enabled: alerts are validated and counted only');
 
-  function accept(body: unknown, input: string): SubmitResult {
+  const ephemeral = config.spool.dir === '';
+  const spoolDir = ephemeral ? mkdtempSync(join(tmpdir(), 'peregrine-spool-')) : config.spool.dir;
+  if (ephemeral) log.warn({ dir: spoolDir }, 'no config file and no spool.dir: the spool is a temporary directory, removed at exit');
+  const spoolOpts = { dir: spoolDir, fsync: config.spool.fsync, fsyncMs: config.spool.fsyncms, maxBytes: config.spool.maxbytes, log };
+  const spool = await openSpool(config.spool.type, { ...spoolOpts, whenFull: config.spool.whenfull, consumers: prepared.map((p) => p.name) });
+  const deadLetters = await openDeadLetterLog(config.spool.type, spoolOpts).catch(async (err: unknown) => {
+    await spool.close();
+    throw err;
+  });
+  const instances = startDelivery(prepared, spool, {
+    metrics, notices,
+    deadLetter: async (d) => { await deadLetters.append(encodeDeadLetter(d)); },
+  });
+  metrics.spoolMaxBytes.set(config.spool.maxbytes);
+  log.info({ dir: spoolDir, type: config.spool.type, fsync: config.spool.fsync, maxbytes: config.spool.maxbytes, whenfull: config.spool.whenfull,
+    backlog: spool.stats().records }, 'spool open');
+
+  let dropsSeen = spool.stats().dropped;
+  function refreshSpoolMetrics(): { ratio: number } {
+    const st = spool.stats();
+    metrics.spoolBytes.set(st.bytes);
+    metrics.spoolRecords.set(st.records);
+    if (st.dropped > dropsSeen) {
+      metrics.spoolDropped.inc(st.dropped - dropsSeen);
+      notices.note('spool-drop', 'warn', 'spool full: oldest alerts dropped unsent to make room (spool.whenfull: drop_oldest)',
+        { maxbytes: st.maxBytes }, st.dropped - dropsSeen);
+      dropsSeen = st.dropped;
+    }
+    for (const i of instances) {
+      const labels = { output: i.name, type: i.type };
+      metrics.queueDepth.set(labels, i.queue.depth);
+      metrics.oldestUnsent.set(labels, i.queue.oldestUnsentSeconds());
+      metrics.concurrency.set(labels, i.queue.concurrency);
+    }
+    return { ratio: st.bytes / st.maxBytes };
+  }
+  const metricsTimer = setInterval(refreshSpoolMetrics, 1000);
+  metricsTimer.unref();
+  let closing = false;
+
+  async function accept(body: unknown, input: string): Promise<SubmitResult> {
     const parsed = parseAlert(body);
     if (!parsed.ok) {
       metrics.inputs.inc({ source: input, status: 'rejected' });
@@ -56,14 +111,40 @@ export async function createRouter(config: PeregrineConfig,
     return deliver(parsed.alert, input);
   }
 
-  function deliver(received: FalcoAlert, input: string): SubmitResult {
-    metrics.inputs.inc({ source: input, status: 'accepted' });
+  /** Spools the alert; resolves once it is durable (the acknowledgement waits for this). */
+  async function deliver(received: FalcoAlert, input: string): Promise<SubmitResult> {
     const alert = enrich(received);
+    try {
+      if (closing) throw new Error('shutting down');
+      await spool.append(encodeSpooled({ alert, acceptedAt: Date.now() }));
+    } catch (err) {
+      metrics.inputs.inc({ source: input, status: 'rejected' });
+      if (err instanceof SpoolFullError) {
+        metrics.spoolRejected.inc();
+        notices.note('spool-full', 'warn', 'spool full: alerts refused with 503 until outputs catch up (spool.whenfull: reject)',
+          { maxbytes: config.spool.maxbytes });
+      } else {
+        notices.note('spool-error', 'error', 'alerts refused: they could not be spooled', { err: (err as Error).message });
+      }
+      return { ok: false, error: `alert not accepted: ${(err as Error).message}`, busy: true };
+    }
+    metrics.inputs.inc({ source: input, status: 'accepted' });
     metrics.falcoEvents.inc({ rule: alert.rule, priority_raw: alert.priority, source: alert.source, hostname: alert.hostname || 'unknown' });
-    const acceptedAt = performance.now();
-    for (const inst of instances) if (matchesFilter(alert, inst.filter)) inst.queue.push(alert, acceptedAt);
     if (config.debug) log.info({ alert: { ...alert, priority: priorityTitle(alert.priority) } }, 'alert accepted');
     return { ok: true, alert };
+  }
+
+  function health(): { status: string; [k: string]: unknown } {
+    const { ratio } = refreshSpoolMetrics();
+    const used = Math.round(ratio * 1000) / 10;
+    return ratio > DEGRADED_SPOOL_RATIO
+      ? { status: 'degraded', reason: `spool ${used}% full: outputs are not keeping up`, spoolUsedPercent: used }
+      : { status: 'ok', spoolUsedPercent: used };
+  }
+
+  function metricsText(): Promise<string> {
+    refreshSpoolMetrics();
+    return metrics.registry.metrics();
   }
 
   const http = createHttpSurface(config, log, {
@@ -71,8 +152,8 @@ export async function createRouter(config: PeregrineConfig,
     accept: (body) => deliver(toAlert(body), 'requests'),
     acceptTest: () => accept({ ...TEST_ALERT, time: new Date().toISOString() }, 'requests'),
     rejected: () => metrics.inputs.inc({ source: 'requests', status: 'rejected' }),
-    health: () => ({ status: 'ok' }),
-    metrics: () => metrics.registry.metrics(),
+    health,
+    metrics: metricsText,
     metricsContentType: metrics.registry.contentType,
   });
   // The web UI and /api/v1 (src/ui/) share the router's port, outside the input's token and pressure checks.
@@ -83,15 +164,26 @@ export async function createRouter(config: PeregrineConfig,
     metrics,
     outputs: instances,
     failedOutputs: failed,
+    spool,
     submit: (alert) => accept(alert, 'internal'),
     http,
     addRoute: (method, path, handler) => http.addRoute(method, path, handler),
-    metricsText: () => metrics.registry.metrics(),
+    metricsText,
     listen: () => http.listen(),
     async close({ drainMs = config.drainms } = {}) {
+      if (closing) return;
+      closing = true;
       ui?.close();
-      await http.close();
+      // The input stops while delivery drains: requests in flight get a short grace, then are cut.
+      const inputClosed = http.close(Math.min(INPUT_GRACE_MS, drainMs));
       await Promise.all(instances.map((i) => i.queue.close(drainMs)));
+      await inputClosed;
+      clearInterval(metricsTimer);
+      refreshSpoolMetrics();
+      notices.flush();
+      await spool.close();
+      await deadLetters.close();
+      if (ephemeral) rmSync(spoolDir, { recursive: true, force: true });
     },
   };
 }

@@ -43,6 +43,11 @@ describe('Helm chart', () => {
     assert.deepEqual(dc.env, [{ name: 'DETECTOR_K8SAUDIT_ENABLED', value: 'false' }, { name: 'UI_ENABLED', value: 'false' }]);
     assert.equal(dc.livenessProbe.httpGet.path, '/healthz');
     assert.deepEqual(byKind(ms, 'Secret'), []);
+    // Both keep their spool at the image's SPOOL_DIR on a volume: emptyDir for the router, the node's disk for the detector.
+    const spoolMount = (ctr: any) => ctr.volumeMounts.find((m: any) => m.mountPath === '/var/lib/peregrine/spool' || m.mountPath === '/var/lib/peregrine');
+    assert.ok(spoolMount(c) && spoolMount(dc));
+    assert.ok(dep.spec.template.spec.volumes.find((v: any) => v.name === spoolMount(c).name).emptyDir);
+    assert.equal(ds.spec.template.spec.volumes.find((v: any) => v.name === spoolMount(dc).name).hostPath.path, '/var/lib/peregrine/spool');
   });
 
   test('router.k8sAudit=false: the plain router, no detector when disabled', () => {

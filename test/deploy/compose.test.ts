@@ -26,6 +26,7 @@ describe('docker compose stack', () => {
     }
     const config = loadConfig({ env: {}, file: `${ROOT}deploy/compose-config.yaml` });
     assert.match((config.webhook as { address: string }).address, /receiver:8080/);
+    assert.ok(compose.services.peregrine!.volumes!.some((v) => v.endsWith(':/var/lib/peregrine')), 'the spool (/var/lib/peregrine/spool) is on a named volume');
   });
 });
 

@@ -15,6 +15,11 @@ describe('priorities', () => {
     assert.equal(parsePriority('Info'), 'informational');
     assert.equal(parsePriority('warn'), undefined);
   });
+  test('inherited object keys are not priorities', () => {
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf']) {
+      assert.equal(parsePriority(name), undefined, name);
+    }
+  });
   test('atLeast compares by rank', () => {
     assert.ok(atLeast('critical', 'warning'));
     assert.ok(atLeast('warning', 'warning'));

@@ -223,7 +223,7 @@ describe('file spool', () => {
     await again.close();
   });
 
-  test('a new consumer starts at the end; cursors of removed consumers are forgotten (logged)', async () => {
+  test('a new consumer starts at the end; consumers not named now are logged and hold nothing back', async () => {
     const dir = tmp();
     let s = await open(dir);
     for (let i = 0; i < 5; i++) await s.append(payload(i));
@@ -233,7 +233,11 @@ describe('file spool', () => {
     assert.equal(s.reader('c').cursor, 5);
     assert.equal(s.reader('a').cursor, 0);
     assert.throws(() => s.reader('b'), /not a consumer/);
-    assert.deepEqual(lines.find((l) => /forgotten/.test(String(l.msg)))?.consumers, ['b']);
+    assert.deepEqual(lines.find((l) => /not configured now/.test(String(l.msg)))?.consumers, ['b']);
+    await s.close();
+    // Named again, b finds its cursor.
+    s = await open(dir);
+    assert.equal(s.reader('b').cursor, 0);
     await s.close();
   });
 

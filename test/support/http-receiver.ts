@@ -20,6 +20,8 @@ export class HttpReceiver {
   readonly requests: Received[] = [];
   private script: Behaviour[] = [];
   private fallback: Behaviour = { status: 200, body: 'ok' };
+  private rule: ((body: string) => Behaviour | undefined) | undefined;
+  private port = 0;
   private readonly server: Server;
   private readonly waiters: { count: number; resolve: () => void }[] = [];
   private readonly hung = new Set<IncomingMessage>();
@@ -30,12 +32,13 @@ export class HttpReceiver {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        const behaviour = this.script.shift() ?? this.fallback;
+        const text = Buffer.concat(chunks).toString('utf8');
+        const behaviour = this.rule?.(text) ?? this.script.shift() ?? this.fallback;
         if (behaviour === 'hang') {
           this.hung.add(req);
           return;
         }
-        this.requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() });
+        this.requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: text, at: Date.now() });
         res.writeHead(behaviour.status, behaviour.headers ?? {});
         res.end(behaviour.body ?? '');
         for (const w of this.waiters.filter((x) => this.requests.length >= x.count)) {
@@ -49,8 +52,32 @@ export class HttpReceiver {
   static async start(): Promise<HttpReceiver> {
     const r = new HttpReceiver();
     await new Promise<void>((resolve) => r.server.listen(0, '127.0.0.1', resolve));
-    r.url = `http://127.0.0.1:${(r.server.address() as AddressInfo).port}`;
+    r.port = (r.server.address() as AddressInfo).port;
+    r.url = `http://127.0.0.1:${r.port}`;
     return r;
+  }
+
+  /** Answers requests whose body `fn` recognises its own way (e.g. always 500 for one alert); others as usual. */
+  when(fn: (body: string) => Behaviour | undefined): this {
+    this.rule = fn;
+    return this;
+  }
+
+  /** Goes down like a crashed receiver (connections refused) until up(); keeps its port and what it recorded. */
+  async down(): Promise<void> {
+    for (const req of this.hung) req.socket.destroy();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  async up(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.port, '127.0.0.1', () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
   }
 
   /** The next answers, in order; afterwards `always` (default 200). */
@@ -79,8 +106,7 @@ export class HttpReceiver {
   }
 
   async close(): Promise<void> {
-    for (const req of this.hung) req.socket.destroy();
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    if (!this.server.listening) return;
+    await this.down();
   }
 }

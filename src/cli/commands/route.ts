@@ -2,7 +2,7 @@ import { DEFAULT_CONFIG_FILE, loadConfig } from '../../config/load.ts';
 import { createLogger } from '../../log.ts';
 import { createRouter } from '../../router/router.ts';
 import type { Command } from '../main.ts';
-import { untilStopSignal } from '../signals.ts';
+import { boundedShutdown, SHUTDOWN_MARGIN_MS, untilStopSignal } from '../signals.ts';
 
 /** `peregrine route`: the Falcosidekick-compatible alert router on its own. */
 const route: Command = {
@@ -21,8 +21,8 @@ const route: Command = {
     log.info({ config: file }, 'configuration loaded');
     const router = await createRouter(config, { log });
     await router.listen();
-    await untilStopSignal(log, { drainMs: config.drainms }, 'shutting down: draining output queues');
-    await router.close();
+    await untilStopSignal(log, { drainMs: config.drainms }, 'shutting down: delivering from the spool until drainms');
+    await boundedShutdown(log, config.drainms + SHUTDOWN_MARGIN_MS, () => router.close());
     log.info('stopped');
     return 0;
   },

@@ -2,7 +2,7 @@ import { DEFAULT_CONFIG_FILE, loadConfig } from '../../config/load.ts';
 import { createLogger } from '../../log.ts';
 import { startPipeline } from '../../pipeline/pipeline.ts';
 import type { Command } from '../main.ts';
-import { untilStopSignal } from '../signals.ts';
+import { boundedShutdown, SHUTDOWN_MARGIN_MS, untilStopSignal } from '../signals.ts';
 
 /** `peregrine run`: the detection core and the router in one process (Falco + Falcosidekick). */
 const run: Command = {
@@ -25,7 +25,7 @@ const run: Command = {
     const stopped = untilStopSignal(log, { drainMs: config.drainms }, 'shutting down');
     const pipeline = await startPipeline({ config, extraRules: (values.rules ?? []) as string[], log });
     await stopped;
-    await pipeline.close();
+    await boundedShutdown(log, config.drainms + SHUTDOWN_MARGIN_MS, () => pipeline.close());
     log.info('stopped');
     return 0;
   },

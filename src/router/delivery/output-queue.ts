@@ -1,139 +1,307 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FalcoAlert } from '../../alert/alert.ts';
 import type { Logger } from '../../log.ts';
-import { DeliveryError, type DeliveryTuning, type Sender } from '../output.ts';
+import type { SpoolReader } from '../../spool/contract.ts';
+import { matchesFilter, type AlertFilter } from '../filter.ts';
 import type { RouterMetrics } from '../metrics.ts';
+import { DeliveryError, type DeliveryTuning, type Sender } from '../output.ts';
+import type { AdaptiveConcurrency } from './adaptive-concurrency.ts';
 import { backoffDelay, type RetryPolicy } from './backoff.ts';
 import { TokenBucket } from './rate-limit.ts';
+import { decodeSpooled } from './spooled-alert.ts';
+import type { ThrottledLog } from './throttled-log.ts';
 
 export interface QueueSettings extends DeliveryTuning, RetryPolicy {
-  /** Alerts held at most; beyond that new alerts are dropped (counted and logged). */
-  queueSize: number;
+  /** Alerts of this output held in memory at once: a window over the spool, which holds the rest. */
+  window: number;
 }
 
-interface Pending { alert: FalcoAlert; acceptedAt: number }
+/** An alert given up on, for the dead-letter log. */
+export interface DeadLetter {
+  output: string;
+  type: string;
+  error: string;
+  attempts: number;
+  /** The alert, or the undecodable spool record as text. */
+  alert: FalcoAlert | string;
+  acceptedAt: number;
+}
+
+export interface QueueDeps {
+  reader: SpoolReader;
+  /** Records of this consumer in the spool not yet acknowledged (in flight included). */
+  backlog(): number;
+  filter: AlertFilter;
+  /** Sends in flight: adaptive (AIMD) for HTTP outputs, fixed (min = max) for the others. */
+  slots: AdaptiveConcurrency;
+  deadLetter(d: DeadLetter): Promise<void>;
+  metrics: RouterMetrics;
+  log: Logger;
+  notices: ThrottledLog;
+}
+
+interface Item {
+  seq: number;
+  alert: FalcoAlert;
+  acceptedAt: number;
+  attempts: number;
+  done: boolean;
+  /** Send on its own: it was in a batch that failed for good, and may be the one that caused it. */
+  alone: boolean;
+  timer?: NodeJS.Timeout;
+}
 
 /**
- * One output instance's delivery: a bounded queue drained by `concurrency` workers, each send under a
- * timeout, failed sends retried with backoff (or the destination's Retry-After), an optional rate limit.
- * Every instance has its own queue, so a slow or dead output never delays another.
+ * One output instance's delivery from its cursor in the spool. Alerts are read in order into a bounded
+ * window and sent independently: a failed alert waits out its own backoff while later ones keep
+ * flowing, so one bad alert or one slow retry never holds the others (no head-of-line blocking). The
+ * cursor advances to the oldest alert not yet done, so a crash redelivers at most the window (at least
+ * once). After `maxRetries`, or at once for an error a retry cannot fix, the alert goes to the dead-letter log.
  */
 export class OutputQueue {
   readonly name: string;
   readonly type: string;
-  private readonly items: Pending[] = [];
-  private readonly waiters: (() => void)[] = [];
-  private readonly workers: Promise<void>[] = [];
-  private readonly bucket: TokenBucket | undefined;
-  private readonly shutdown = new AbortController();
   private readonly sender: Sender;
   private readonly settings: QueueSettings;
-  private readonly metrics: RouterMetrics;
-  private readonly log: Logger;
-  private inFlight = 0;
-  private closed = false;
+  private readonly deps: QueueDeps;
+  private readonly bucket: TokenBucket | undefined;
+  private readonly labels: { output: string; type: string };
+  /** Every alert read and not yet passed by the cursor, in log order. */
+  private order: Item[] = [];
+  private orderHead = 0;
+  private nextToRead = -1;
+  private held = 0;
+  private readonly ready: Item[] = [];
+  private readonly sleeping = new Set<Item>();
+  private readonly sends = new Set<Promise<void>>();
+  private readonly stop = new AbortController();
+  private wakeDispatcher: (() => void) | undefined;
+  private wakePuller: (() => void) | undefined;
+  private readonly loops: Promise<void>[];
 
-  constructor(name: string, type: string, sender: Sender, settings: QueueSettings, metrics: RouterMetrics, log: Logger) {
+  constructor(name: string, type: string, sender: Sender, settings: QueueSettings, deps: QueueDeps) {
     this.name = name;
     this.type = type;
     this.sender = sender;
     this.settings = settings;
-    this.metrics = metrics;
-    this.log = log;
+    this.deps = deps;
+    this.labels = { output: name, type };
     this.bucket = settings.ratePerSecond > 0 ? new TokenBucket(settings.ratePerSecond, Math.max(1, Math.ceil(settings.ratePerSecond))) : undefined;
-    for (let i = 0; i < Math.max(1, settings.concurrency); i++) this.workers.push(this.work());
+    this.loops = [this.pull(), this.dispatch()];
   }
 
-  /** Queues an alert; false when the queue is full (the drop is counted and logged). */
-  push(alert: FalcoAlert, acceptedAt = performance.now()): boolean {
-    if (this.closed || this.items.length >= this.settings.queueSize) {
-      this.metrics.alerts.inc({ output: this.name, type: this.type, result: 'dropped' });
-      this.log.warn({ output: this.name, rule: alert.rule, uuid: alert.uuid, queueSize: this.settings.queueSize },
-        this.closed ? 'output closed; alert dropped' : 'output queue full; alert dropped');
-      return false;
+  /** Alerts not yet delivered or given up (in flight and still in the spool included). */
+  get depth(): number {
+    return this.deps.backlog();
+  }
+
+  /** Seconds since the oldest alert not yet delivered was accepted (0 when there is none). */
+  oldestUnsentSeconds(): number {
+    for (let i = this.orderHead; i < this.order.length; i++) {
+      const it = this.order[i]!;
+      if (!it.done) return Math.max(0, (Date.now() - it.acceptedAt) / 1000);
     }
-    this.items.push({ alert, acceptedAt });
-    this.metrics.queueDepth.set({ output: this.name, type: this.type }, this.items.length);
-    this.waiters.shift()?.();
-    return true;
+    return 0;
   }
 
-  get depth(): number { return this.items.length + this.inFlight; }
+  get concurrency(): number {
+    return this.deps.slots.limit;
+  }
 
-  /** Stops taking alerts, delivers what is queued until `deadlineMs`, then aborts what is left. */
+  /**
+   * Shutdown: alerts waiting out a backoff are tried once more at once, delivery goes on until the log is
+   * caught up or `deadlineMs` passed, then sends in flight are aborted. What is left stays in the spool.
+   */
   async close(deadlineMs: number): Promise<void> {
-    this.closed = true;
     const deadline = Date.now() + deadlineMs;
-    while (this.depth > 0 && Date.now() < deadline) await sleep(20);
-    this.shutdown.abort();
-    for (const w of this.waiters.splice(0)) w();
-    await Promise.allSettled(this.workers);
-    const lost = this.items.splice(0);
-    if (lost.length > 0) {
-      this.metrics.alerts.inc({ output: this.name, type: this.type, result: 'dropped' }, lost.length);
-      this.log.warn({ output: this.name, count: lost.length }, 'shutdown deadline reached; undelivered alerts dropped');
+    for (const it of this.sleeping) {
+      clearTimeout(it.timer);
+      this.makeReady(it);
     }
-    await this.sender.close?.();
+    this.sleeping.clear();
+    while (Date.now() < deadline && (this.held > 0 || this.deps.backlog() > 0)) await sleep(Math.min(20, deadline - Date.now()));
+    this.stop.abort();
+    for (const it of this.sleeping) clearTimeout(it.timer);
+    this.wakeDispatcher?.();
+    this.wakePuller?.();
+    // A sender that ignores its abort signal must not hold the process: wait briefly, then move on.
+    await Promise.race([Promise.allSettled([...this.loops, ...this.sends]), sleep(300)]);
+    this.advance();
+    await Promise.race([this.sender.close?.().catch((err: unknown) => this.deps.log.warn({ err: errText(err) }, 'output close failed')), sleep(500)]);
   }
 
-  private async work(): Promise<void> {
-    while (!this.shutdown.signal.aborted) {
-      if (this.items.length === 0) {
-        await new Promise<void>((resolve) => this.waiters.push(resolve));
+  // ---- reading the spool ----
+
+  private async pull(): Promise<void> {
+    const { reader } = this.deps;
+    while (!this.stop.signal.aborted) {
+      if (this.held >= this.settings.window) {
+        await new Promise<void>((resolve) => (this.wakePuller = resolve));
+        this.wakePuller = undefined;
         continue;
       }
-      const batch = this.items.splice(0, Math.max(1, this.settings.maxBatch));
-      this.inFlight += batch.length;
-      this.metrics.queueDepth.set({ output: this.name, type: this.type }, this.items.length);
-      try {
-        await this.deliver(batch);
-      } finally {
-        this.inFlight -= batch.length;
+      const entries = await reader.next(this.settings.window - this.held, this.stop.signal);
+      for (const e of entries) {
+        this.nextToRead = e.seq + 1;
+        let item: Item;
+        try {
+          const s = decodeSpooled(e.payload);
+          item = { seq: e.seq, alert: s.alert, acceptedAt: s.acceptedAt, attempts: 0, done: false, alone: false };
+          this.order.push(item);
+          if (s.to !== undefined ? s.to !== this.name : !matchesFilter(s.alert, this.deps.filter)) {
+            item.done = true;
+            continue;
+          }
+        } catch (err) {
+          item = { seq: e.seq, alert: undefined as unknown as FalcoAlert, acceptedAt: e.appendedAt, attempts: 0, done: false, alone: true };
+          this.order.push(item);
+          this.held++;
+          void this.giveUp([item], err, e.payload.toString('utf8'));
+          continue;
+        }
+        this.held++;
+        this.makeReady(item);
       }
+      this.advance();
     }
   }
 
-  private async deliver(batch: Pending[]): Promise<void> {
-    const labels = { output: this.name, type: this.type };
-    for (let attempt = 0; ; attempt++) {
-      const wait = this.bucket?.reserve() ?? 0;
-      if (wait > 0 && !(await this.pause(wait))) return this.giveUp(batch, new Error('shut down'));
+  /** Moves the cursor to the oldest alert not yet done. */
+  private advance(): void {
+    while (this.orderHead < this.order.length && this.order[this.orderHead]!.done) this.orderHead++;
+    if (this.orderHead > 1024 && this.orderHead * 2 > this.order.length) {
+      this.order = this.order.slice(this.orderHead);
+      this.orderHead = 0;
+    }
+    const upTo = this.orderHead < this.order.length ? this.order[this.orderHead]!.seq : this.nextToRead;
+    if (upTo >= 0) this.deps.reader.ack(upTo);
+  }
+
+  private finish(it: Item): void {
+    if (it.done) return;
+    it.done = true;
+    this.held--;
+    this.wakePuller?.();
+  }
+
+  // ---- sending ----
+
+  private makeReady(it: Item): void {
+    this.ready.push(it);
+    this.wakeDispatcher?.();
+  }
+
+  private async dispatch(): Promise<void> {
+    const { slots } = this.deps;
+    while (!this.stop.signal.aborted) {
+      if (this.ready.length === 0) {
+        await new Promise<void>((resolve) => (this.wakeDispatcher = resolve));
+        this.wakeDispatcher = undefined;
+        continue;
+      }
       try {
-        const signal = AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(this.settings.timeoutMs)]);
-        await this.sender.send(batch.map((p) => p.alert), signal);
-        const now = performance.now();
-        for (const p of batch) this.metrics.latency.observe(labels, (now - p.acceptedAt) / 1000);
-        this.metrics.alerts.inc({ ...labels, result: 'sent' }, batch.length);
-        this.metrics.outputs.inc({ destination: this.type, status: 'ok' });
+        await slots.acquire(this.stop.signal);
+      } catch {
         return;
-      } catch (err) {
-        this.metrics.outputs.inc({ destination: this.type, status: 'error' });
-        const retryable = !(err instanceof DeliveryError) || err.retryable;
-        if (!retryable || attempt >= this.settings.maxRetries || this.shutdown.signal.aborted) return this.giveUp(batch, err);
-        const delay = err instanceof DeliveryError && err.retryAfterMs !== undefined
-          ? err.retryAfterMs
-          : backoffDelay(this.settings, attempt);
-        this.metrics.retries.inc(labels);
-        this.log.warn({ output: this.name, attempt: attempt + 1, delayMs: delay, err: errText(err) }, 'send failed; retrying');
-        if (!(await this.pause(delay))) return this.giveUp(batch, err);
       }
+      const batch = this.takeBatch();
+      const wait = this.bucket?.reserve() ?? 0;
+      if (wait > 0) await sleep(wait, undefined, { signal: this.stop.signal }).catch(() => undefined);
+      const p = this.send(batch).finally(() => this.sends.delete(p));
+      this.sends.add(p);
     }
   }
 
-  /** Sleeps unless shutdown comes first; false when interrupted. */
-  private async pause(ms: number): Promise<boolean> {
+  private takeBatch(): Item[] {
+    const first = this.ready.shift()!;
+    if (first.alone || this.settings.maxBatch <= 1) return [first];
+    const batch = [first];
+    for (let i = 0; i < this.ready.length && batch.length < this.settings.maxBatch;) {
+      if (this.ready[i]!.alone) i++;
+      else batch.push(this.ready.splice(i, 1)[0]!);
+    }
+    return batch;
+  }
+
+  private async send(batch: Item[]): Promise<void> {
+    const start = performance.now();
+    const timeout = AbortSignal.timeout(this.settings.timeoutMs);
     try {
-      await sleep(ms, undefined, { signal: this.shutdown.signal });
-      return true;
-    } catch {
-      return false;
+      await this.sender.send(batch.map((it) => it.alert), AbortSignal.any([this.stop.signal, timeout]));
+    } catch (err) {
+      return this.failed(batch, err, performance.now() - start, timeout.aborted);
+    }
+    this.deps.slots.release({ ok: true, latencyMs: performance.now() - start });
+    const now = Date.now();
+    for (const it of batch) {
+      this.deps.metrics.latency.observe(this.labels, Math.max(0, now - it.acceptedAt) / 1000);
+      this.finish(it);
+    }
+    this.deps.metrics.alerts.inc({ ...this.labels, result: 'sent' }, batch.length);
+    this.deps.metrics.outputs.inc({ destination: this.type, status: 'ok' });
+    this.advance();
+  }
+
+  private failed(batch: Item[], err: unknown, latencyMs: number, timedOut: boolean): void {
+    const de = err instanceof DeliveryError ? err : undefined;
+    const backpressure = timedOut || de?.status === 429 || de?.status === 503;
+    this.deps.slots.release({ ok: false, latencyMs, backpressure });
+    this.deps.metrics.outputs.inc({ destination: this.type, status: 'error' });
+    if (this.stop.signal.aborted) return; // shutting down: the alerts stay in the spool
+    // Outputs wrap every transport failure in DeliveryError; anything else (a serializer throwing on
+    // this alert) would fail the same way again, so it is not retried.
+    const retryable = timedOut || (de?.retryable ?? false);
+    if (!retryable) {
+      if (batch.length > 1) {
+        // Which alert caused it is unknown: each is tried alone, without counting an attempt.
+        for (const it of batch) {
+          it.alone = true;
+          this.makeReady(it);
+        }
+        return;
+      }
+      void this.giveUp(batch, err);
+      return;
+    }
+    const delay = de?.retryAfterMs;
+    const expired: Item[] = [];
+    for (const it of batch) {
+      it.attempts++;
+      if (it.attempts > this.settings.maxRetries) {
+        expired.push(it);
+        continue;
+      }
+      this.deps.metrics.retries.inc(this.labels);
+      const ms = delay ?? backoffDelay(this.settings, it.attempts - 1);
+      it.timer = setTimeout(() => {
+        this.sleeping.delete(it);
+        this.makeReady(it);
+      }, ms);
+      it.timer.unref();
+      this.sleeping.add(it);
+    }
+    if (expired.length > 0) void this.giveUp(expired, err);
+    if (expired.length < batch.length) {
+      this.deps.notices.note(`retry:${this.name}`, 'warn', 'sends failed; each alert is retried on its own backoff',
+        { output: this.name, err: errText(err), waiting: this.sleeping.size }, batch.length - expired.length);
     }
   }
 
-  private giveUp(batch: Pending[], err: unknown): void {
-    this.metrics.alerts.inc({ output: this.name, type: this.type, result: 'failed' }, batch.length);
-    this.log.error({ output: this.name, count: batch.length, rules: [...new Set(batch.map((p) => p.alert.rule))], err: errText(err) },
-      'delivery failed; giving up on these alerts');
+  private async giveUp(items: Item[], err: unknown, raw?: string): Promise<void> {
+    const error = errText(err);
+    for (const it of items) {
+      try {
+        await this.deps.deadLetter({ output: this.name, type: this.type, error, attempts: it.attempts + 1, alert: raw ?? it.alert, acceptedAt: it.acceptedAt });
+      } catch (dlErr) {
+        this.deps.log.error({ err: errText(dlErr), uuid: it.alert?.uuid }, 'cannot write the dead-letter log; the alert is lost');
+      }
+      this.finish(it);
+    }
+    this.deps.metrics.alerts.inc({ ...this.labels, result: 'failed' }, items.length);
+    this.deps.metrics.deadLetters.inc(this.labels, items.length);
+    this.deps.notices.note(`deadletter:${this.name}`, 'error', 'delivery failed; alerts moved to the dead-letter log (peregrine deadletter list)',
+      { output: this.name, err: error, rule: items.at(-1)?.alert?.rule }, items.length);
+    this.advance();
   }
 }
 

@@ -7,9 +7,10 @@ import { bearerMatches } from './auth.ts';
 import { requestError } from './errors.ts';
 import { acceptJsonBodies, acceptRawBodies } from './json-body.ts';
 
-export type SubmitResult = { ok: true; alert: FalcoAlert } | { ok: false; error: string };
+/** `busy`: the alert was valid but could not be spooled (full, shutting down): 503, the sender retries. */
+export type SubmitResult = { ok: true; alert: FalcoAlert } | { ok: false; error: string; busy?: true };
 /** A route served beside the router's own (e.g. POST /k8s-audit): the raw body, and what to answer. */
-export type RouteHandler = (req: IncomingMessage, body: Buffer) => Promise<{ status: number; body?: unknown }>;
+export type RouteHandler = (req: IncomingMessage, body: Buffer) => Promise<{ status: number; body?: unknown; headers?: Record<string, string> }>;
 /** Says why new input should wait (e.g. the spool is nearly full), or undefined when it may come. */
 export type PressureCheck = () => string | undefined;
 
@@ -19,9 +20,9 @@ export interface IngestOptions {
   /** Mean event-loop delay (ms) above which input is refused with 503 until it recovers. */
   maxEventLoopDelayMs: number;
   retryAfterSeconds: number;
-  /** Accepts a body that passed the alert schema. */
-  accept(body: unknown): SubmitResult;
-  acceptTest(): SubmitResult;
+  /** Accepts a body that passed the alert schema; resolves once the alert is spooled. */
+  accept(body: unknown): Promise<SubmitResult>;
+  acceptTest(): Promise<SubmitResult>;
   /** Counts a request refused before it reached accept (bad JSON, too large, schema). */
   rejected(): void;
   pressureChecks: readonly PressureCheck[];
@@ -69,14 +70,13 @@ export function ingestRoutes(opts: IngestOptions): FastifyPluginAsync {
       return reply.code(status).send({ error });
     });
 
-    app.post('/', { schema: { body: falcoAlertSchema } }, async (req, reply) => {
-      const r = opts.accept(req.body);
-      return r.ok ? { uuid: r.alert.uuid } : reply.code(400).send({ error: r.error });
-    });
-    app.post('/test', async (_req, reply) => {
-      const r = opts.acceptTest();
-      return r.ok ? { uuid: r.alert.uuid } : reply.code(400).send({ error: r.error });
-    });
+    const answer = (r: SubmitResult, reply: FastifyReply) => {
+      if (r.ok) return { uuid: r.alert.uuid };
+      if (r.busy) return reply.code(503).header('retry-after', String(opts.retryAfterSeconds)).send({ error: r.error });
+      return reply.code(400).send({ error: r.error });
+    };
+    app.post('/', { schema: { body: falcoAlertSchema } }, async (req, reply) => answer(await opts.accept(req.body), reply));
+    app.post('/test', async (_req, reply) => answer(await opts.acceptTest(), reply));
     for (const plugin of opts.plugins) await app.register(plugin);
     if (opts.extraRoutes.length > 0) {
       await app.register(async (raw) => {
@@ -86,7 +86,7 @@ export function ingestRoutes(opts: IngestOptions): FastifyPluginAsync {
             method: r.method, url: r.path,
             handler: async (req, reply) => {
               const out = await r.handler(req.raw, (req.body as Buffer | undefined) ?? Buffer.alloc(0));
-              return reply.code(out.status).send(out.body);
+              return reply.code(out.status).headers(out.headers ?? {}).send(out.body);
             },
           });
         }

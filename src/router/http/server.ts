@@ -22,7 +22,8 @@ export const CLOSE_GRACE_MS = 2000;
 // A request (headers and body) must arrive within this; a slow client cannot hold a connection longer.
 const REQUEST_TIMEOUT_MS = 30_000;
 const MAX_EVENT_LOOP_DELAY_MS = 1000;
-const RETRY_AFTER_SECONDS = 5;
+/** Seconds a client is told to wait when input is refused (pressure, full spool). */
+export const RETRY_AFTER_SECONDS = 5;
 
 /** The router's HTTP surface on fastify. Routes and plugins are added before listen(). */
 export interface HttpSurface {
@@ -35,8 +36,8 @@ export interface HttpSurface {
   /** While a check returns a reason, input routes answer 503 with Retry-After. */
   addPressureCheck(check: PressureCheck): void;
   listen(): Promise<{ port: number; address: string }>;
-  /** Stops accepting, lets requests finish for CLOSE_GRACE_MS, then cuts the remaining connections. */
-  close(): Promise<void>;
+  /** Stops accepting, lets requests finish for `graceMs` (CLOSE_GRACE_MS), then cuts the remaining connections. */
+  close(graceMs?: number): Promise<void>;
 }
 
 type Handlers = Pick<IngestOptions, 'accept' | 'acceptTest' | 'rejected'> & OpsOptions;
@@ -100,8 +101,8 @@ export function createHttpSurface(config: HttpConfig, log: Logger, handlers: Han
       log.info({ address: a.address, port: a.port, tls: config.tlsserver.deploy }, 'router listening');
       return { port: a.port, address: a.address };
     },
-    async close() {
-      const cut = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
+    async close(graceMs = CLOSE_GRACE_MS) {
+      const cut = setTimeout(() => app.server.closeAllConnections(), graceMs);
       try {
         await app.close();
       } finally {

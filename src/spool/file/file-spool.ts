@@ -33,6 +33,7 @@ export class FileSpool implements Spool {
   private readonly log: Logger;
   private readonly segments: Segment[];
   private readonly cursors = new Map<string, number>();
+  private readonly absent = new Map<string, number>();
   private readonly readers = new Map<string, FileReader>();
   private readonly cursorFile: CursorFile;
   private readonly unlock: () => void;
@@ -102,8 +103,11 @@ export class FileSpool implements Spool {
       const start = saved === undefined ? oldest : c === undefined ? this.nextSeq : Math.min(Math.max(c, oldest), this.nextSeq);
       this.cursors.set(name, start);
     }
-    const forgotten = [...(saved?.keys() ?? [])].filter((k) => !this.cursors.has(k));
-    if (forgotten.length > 0) this.log.warn({ consumers: forgotten }, 'spool: cursors of consumers no longer configured are forgotten');
+    // Cursors of consumers not named now are kept in the file but hold nothing back: their records may go.
+    for (const [k, v] of saved ?? []) if (!this.cursors.has(k)) this.absent.set(k, v);
+    if (this.absent.size > 0) {
+      this.log.warn({ consumers: [...this.absent.keys()] }, 'spool: consumers not configured now; the spool does not keep records for them');
+    }
     this.cursorsDirty = true;
     this.cursorTimer = setInterval(() => void this.saveCursors(), CURSOR_SAVE_MS);
     this.cursorTimer.unref();
@@ -348,7 +352,7 @@ export class FileSpool implements Spool {
     if (!this.cursorsDirty && !force) return;
     this.cursorsDirty = false;
     try {
-      await this.cursorFile.save(this.cursors);
+      await this.cursorFile.save(new Map([...this.absent, ...this.cursors]));
     } catch (err) {
       this.cursorsDirty = true;
       this.log.error({ err: (err as Error).message }, 'spool: cannot save cursors (delivered alerts may be sent again after a restart)');
