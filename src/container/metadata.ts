@@ -72,19 +72,17 @@ export function privilegedFromSpec(spec: OciSpec): boolean {
   return bounding.includes('CAP_SYS_ADMIN');
 }
 
-/** Mounts as the container plugin lists them: the OCI spec's bind mounts (not the runtime's own proc/sysfs/tmpfs). */
+/**
+ * Mounts as Falco's container plugin lists them from an OCI spec (containerd): every mount of the spec, proc and
+ * tmpfs included, read-write unless "ro", the mode= option, and the rootfs propagation for all.
+ */
 export function mountsFromSpec(spec: OciSpec): ContainerMount[] {
-  const out: ContainerMount[] = [];
   const propagation = spec.linux?.rootfsPropagation ?? '';
-  for (const m of spec.mounts ?? []) {
+  return (spec.mounts ?? []).filter((m) => m.destination).map((m) => {
     const opts = m.options ?? [];
-    const bind = m.type === 'bind' || opts.includes('bind') || opts.includes('rbind');
-    if (!bind || !m.destination) continue;
     const mode = opts.find((o) => o.startsWith('mode='))?.slice(5) ?? '';
-    const prop = opts.find((o) => /^r?(?:shared|slave|private|unbindable)$/.test(o)) ?? propagation;
-    out.push({ source: m.source ?? '', dest: m.destination, mode, rdwr: !opts.includes('ro'), propagation: prop });
-  }
-  return out;
+    return { source: m.source ?? '', dest: m.destination!, mode, rdwr: !opts.includes('ro'), propagation };
+  });
 }
 
 /** Host namespaces: a namespace type missing from the spec's list is shared with the host. */

@@ -27,7 +27,7 @@ test('privileged is inferred from the spec: every capability and no masked or re
   assert.equal(privilegedFromSpec({}), false);
 });
 
-test('mounts: the spec\'s bind mounts with their read-only flag and propagation', () => {
+test('mounts: every mount of the spec, as the plugin lists them (read-only flag, mode, rootfs propagation)', () => {
   const mounts = mountsFromSpec({
     mounts: [
       { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid'] },
@@ -37,8 +37,9 @@ test('mounts: the spec\'s bind mounts with their read-only flag and propagation'
     linux: { rootfsPropagation: 'rprivate' },
   });
   assert.deepEqual(mounts, [
+    { source: 'proc', dest: '/proc', mode: '', rdwr: true, propagation: 'rprivate' },
     { source: '/etc', dest: '/host/etc', mode: '', rdwr: false, propagation: 'rprivate' },
-    { source: '/srv/data', dest: '/data', mode: '755', rdwr: true, propagation: 'rshared' },
+    { source: '/srv/data', dest: '/data', mode: '755', rdwr: true, propagation: 'rprivate' },
   ]);
 });
 
