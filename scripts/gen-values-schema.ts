@@ -78,6 +78,14 @@ export function valuesSchema(): Json {
           privileged: { type: 'boolean' },
           extraArgs: { type: 'array', items: str },
           spoolHostPath: { ...str, description: 'Node directory of the spool (hostPath, created when missing).' },
+          containerRuntimes: {
+            type: 'object', additionalProperties: false,
+            description: 'Container runtime sockets mounted read-only for container.* and k8s.* fields (each enabled one must exist on every node).',
+            properties: Object.fromEntries(['containerd', 'crio', 'docker', 'podman'].map((r) => [r, {
+              type: 'object', additionalProperties: false,
+              properties: { enabled: { type: 'boolean' }, socket: { ...str, pattern: '^/' } },
+            }])),
+          },
         },
       },
       config: { ...configJsonSchema(), description: 'Peregrine configuration (Falcosidekick keys); see the README.' },

@@ -40,7 +40,8 @@ describe('Helm chart', () => {
     assert.ok(ds, 'the detector runs on every node by default');
     const dc = ds.spec.template.spec.containers[0];
     assert.deepEqual(dc.args, ['run', '-c', '/etc/peregrine/config.yaml']);
-    assert.deepEqual(dc.env, [{ name: 'DETECTOR_K8SAUDIT_ENABLED', value: 'false' }, { name: 'UI_ENABLED', value: 'false' }]);
+    // (then the container runtime sockets: their own test below)
+    assert.deepEqual(dc.env.slice(0, 2), [{ name: 'DETECTOR_K8SAUDIT_ENABLED', value: 'false' }, { name: 'UI_ENABLED', value: 'false' }]);
     assert.equal(dc.livenessProbe.httpGet.path, '/healthz');
     assert.deepEqual(byKind(ms, 'Secret'), []);
     // Both keep their spool at the image's SPOOL_DIR on a volume: emptyDir for the router, the node's disk for the detector.
@@ -48,6 +49,38 @@ describe('Helm chart', () => {
     assert.ok(spoolMount(c) && spoolMount(dc));
     assert.ok(dep.spec.template.spec.volumes.find((v: any) => v.name === spoolMount(c).name).emptyDir);
     assert.equal(ds.spec.template.spec.volumes.find((v: any) => v.name === spoolMount(dc).name).hostPath.path, '/var/lib/peregrine/spool');
+  });
+
+  test('the detector mounts the container runtime sockets read-only and points container.* at them', () => {
+    const detector = (args: string[] = []) => byKind(render(args), 'DaemonSet')[0]!.spec.template.spec;
+    const env = (pod: any) => Object.fromEntries(pod.containers[0].env.map((e: { name: string; value: string }) => [e.name, e.value]));
+    const mounts = (pod: any) => pod.containers[0].volumeMounts.filter((m: any) => m.name.endsWith('-socket'));
+    // Default: containerd only (its socket serves the CRI too), as a Socket hostPath that must exist.
+    let pod = detector();
+    assert.deepEqual(mounts(pod), [{ name: 'containerd-socket', mountPath: '/host/run/containerd/containerd.sock', readOnly: true }]);
+    assert.deepEqual(pod.volumes.find((v: any) => v.name === 'containerd-socket').hostPath, { path: '/run/containerd/containerd.sock', type: 'Socket' });
+    const e1 = env(pod);
+    assert.equal(e1.CONTAINER_CONTAINERD_SOCKET, '/host/run/containerd/containerd.sock');
+    assert.equal(e1.CONTAINER_CRI_SOCKETS, '/host/run/containerd/containerd.sock');
+    assert.equal(e1.CONTAINER_DOCKER_ENABLED, 'false');
+    // CRI-O and Docker nodes, containerd off: both CRI-O's and Docker's sockets, each read-only.
+    pod = detector(['--set', 'detector.containerRuntimes.containerd.enabled=false', '--set', 'detector.containerRuntimes.crio.enabled=true',
+      '--set', 'detector.containerRuntimes.docker.enabled=true', '--set', 'detector.containerRuntimes.docker.socket=/run/docker.sock']);
+    assert.deepEqual(mounts(pod).map((m: any) => [m.mountPath, m.readOnly]), [['/host/run/crio/crio.sock', true], ['/host/run/docker.sock', true]]);
+    const e2 = env(pod);
+    assert.equal(e2.CONTAINER_CONTAINERD_ENABLED, 'false');
+    assert.equal(e2.CONTAINER_CRI_SOCKETS, '/host/run/crio/crio.sock');
+    assert.equal(e2.CONTAINER_DOCKER_SOCKET, '/host/run/docker.sock');
+    // The program accepts that environment as its container.* config.
+    const [cm] = byKind(render(), 'ConfigMap');
+    const config = loadConfig({ env: e2, yamlText: cm!.data!['config.yaml']! });
+    assert.equal(config.container.containerd.enabled, false);
+    assert.deepEqual(config.container.cri.sockets, ['/host/run/crio/crio.sock']);
+    assert.equal(config.container.docker.socket, '/host/run/docker.sock');
+    // No runtime at all: nothing mounted, every client off.
+    pod = detector(['--set', 'detector.containerRuntimes.containerd.enabled=false']);
+    assert.deepEqual(mounts(pod), []);
+    assert.equal(env(pod).CONTAINER_CRI_ENABLED, 'false');
   });
 
   test('router.k8sAudit=false: the plain router, no detector when disabled', () => {

@@ -20,13 +20,15 @@ describe('docker compose stack', () => {
     assert.equal(peregrine.pid, 'host');
     for (const v of Object.values(compose.services).flatMap((s) => s.volumes ?? [])) {
       const host = v.split(':')[0]!;
-      if (host.startsWith('/sys/')) continue; // the host's kernel, not a repository file
+      if (host.startsWith('/sys/') || host === '/var/run/docker.sock') continue; // the host's kernel and Docker, not repository files
       if (/^[a-z][a-z0-9_-]*$/.test(host)) continue; // a named volume (state), declared under volumes:
       assert.notEqual(run('git', ['ls-files', '--', host]).stdout.trim(), '', `compose mounts ${host}, which is not in the repository`);
     }
     const config = loadConfig({ env: {}, file: `${ROOT}deploy/compose-config.yaml` });
     assert.match((config.webhook as { address: string }).address, /receiver:8080/);
     assert.ok(compose.services.peregrine!.volumes!.some((v) => v.endsWith(':/var/lib/peregrine')), 'the spool (/var/lib/peregrine/spool) is on a named volume');
+    // Docker's socket, read-only, where the detector looks for it by default (container.docker.socket "").
+    assert.ok(compose.services.peregrine!.volumes!.includes('/var/run/docker.sock:/var/run/docker.sock:ro'));
   });
 });
 
