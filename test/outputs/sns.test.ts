@@ -78,7 +78,7 @@ describe('SNS output against moto (SNS -> SQS)', () => {
   });
 
   test('env overrides with Falcosidekick names configure it (AWS_SNS_TOPICARN)', async () => {
-    const config = loadConfig({ env: { AWS_SNS_TOPICARN: topicArn, AWS_REGION: 'us-east-1', AWS_ENDPOINT: moto.url } });
+    const config = loadConfig({ env: { AWS_SNS_TOPICARN: topicArn, AWS_REGION: 'us-east-1', AWS_ENDPOINT: moto.url, UI_ENABLED: 'false' } });
     const router = await createRouter(config);
     try {
       assert.deepEqual(router.outputs.map((o) => o.type), ['awssns']);
