@@ -63,7 +63,11 @@ export type WhenFull = 'reject' | 'drop_oldest';
 
 export interface SpoolOptions {
   dir: string;
-  /** always: sync every group commit; interval: sync every `fsyncMs` (appends wait for it); never: the OS decides. */
+  /**
+   * always: an append resolves once its group commit is written and fdatasync'd (survives a machine crash);
+   * interval: once written (survives a crash of this process), synced at most `fsyncMs` later (a machine
+   * crash loses at most that window); never: once written, syncing left to the OS.
+   */
   fsync: FsyncPolicy;
   fsyncMs: number;
   maxBytes: number;

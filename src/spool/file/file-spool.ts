@@ -44,7 +44,10 @@ export class FileSpool implements Spool {
   private bytes: number;
   private pending: Batch = emptyBatch();
   private flushing: Promise<void> | undefined;
-  private flushTimer: NodeJS.Timeout | undefined;
+  private flushTimer: NodeJS.Immediate | undefined;
+  private syncTimer: NodeJS.Timeout | undefined;
+  private syncDue = false;
+  private syncing: Promise<void> | undefined;
   private readonly cursorTimer: NodeJS.Timeout;
   private cursorsDirty = false;
   private closed = false;
@@ -154,10 +157,14 @@ export class FileSpool implements Spool {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.cursorTimer);
-    if (this.flushTimer) clearTimeout(this.flushTimer);
+    if (this.flushTimer) clearImmediate(this.flushTimer);
     this.flushTimer = undefined;
-    while (this.flushing || this.pending.entries.length > 0) await (this.flushing ?? this.flush());
+    if (this.syncTimer) clearTimeout(this.syncTimer);
+    this.syncTimer = undefined;
+    this.syncDue = this.opts.fsync !== 'never';
+    while (this.flushing || this.pending.entries.length > 0 || this.syncDue) await (this.flushing ?? this.flush());
     for (const w of this.dataWaiters.splice(0)) w();
+    if (this.syncing) await this.syncing;
     await Promise.all([...this.readers.values()].map((r) => r.release()));
     await this.saveCursors(true);
     await closeAsync(this.activeFd);
@@ -239,36 +246,61 @@ export class FileSpool implements Spool {
 
   private scheduleFlush(): void {
     if (this.flushing || this.flushTimer) return;
-    const delay = this.opts.fsync === 'interval' ? this.opts.fsyncMs : 0;
-    this.flushTimer = setTimeout(() => {
+    // Appends made in the same turn of the event loop share the write; later ones the next.
+    this.flushTimer = setImmediate(() => {
       this.flushTimer = undefined;
       void this.flush();
-    }, delay);
+    });
   }
 
   private flush(): Promise<void> {
     this.flushing = this.flushBatches().finally(() => {
       this.flushing = undefined;
-      if (this.pending.entries.length > 0 && !this.closed) this.scheduleFlush();
+      if ((this.pending.entries.length > 0 || this.syncDue) && !this.closed) this.scheduleFlush();
     });
     return this.flushing;
   }
 
   private async flushBatches(): Promise<void> {
-    // One batch per round: what arrived while the previous write and sync ran is the next group commit.
-    while (this.pending.entries.length > 0) {
-      const batch = this.pending;
-      this.pending = emptyBatch();
-      try {
-        await this.writeBatch(batch);
-        for (const w of batch.waiters) w.resolve(w.seq);
-      } catch (err) {
-        const e = err as Error;
-        this.log.error({ err: e.message, records: batch.entries.length }, 'spool: write failed; these appends are refused');
-        for (const w of batch.waiters) w.reject(new Error(`spool write failed: ${e.message}`));
+    // One batch per round: what arrived while the previous write (and sync) ran is the next group commit.
+    while (this.pending.entries.length > 0 || this.syncDue) {
+      if (this.pending.entries.length > 0) {
+        const batch = this.pending;
+        this.pending = emptyBatch();
+        try {
+          await this.writeBatch(batch);
+          if (this.opts.fsync === 'always') await syncAsync(this.activeFd);
+          for (const w of batch.waiters) w.resolve(w.seq);
+        } catch (err) {
+          const e = err as Error;
+          this.log.error({ err: e.message, records: batch.entries.length }, 'spool: write failed; these appends are refused');
+          for (const w of batch.waiters) w.reject(new Error(`spool write failed: ${e.message}`));
+        }
+        if (this.opts.fsync === 'interval') this.armSync();
       }
-      if (this.opts.fsync === 'interval' && !this.closed) return;
+      if (this.syncDue) {
+        this.syncDue = false;
+        await this.syncNow();
+      }
     }
+  }
+
+  /** interval: what was written is synced at most fsyncMs later, beside the writes (not in their way). */
+  private armSync(): void {
+    if (this.syncTimer) return;
+    this.syncTimer = setTimeout(() => {
+      this.syncTimer = undefined;
+      if (this.syncing) return this.armSync();
+      void this.syncNow();
+    }, this.opts.fsyncMs);
+  }
+
+  private syncNow(): Promise<void> {
+    const p = syncAsync(this.activeFd)
+      .catch((err: unknown) => { this.log.error({ err: (err as Error).message }, 'spool: fsync failed'); })
+      .finally(() => { if (this.syncing === p) this.syncing = undefined; });
+    this.syncing = p;
+    return p;
   }
 
   private async writeBatch(batch: Batch): Promise<void> {
@@ -279,7 +311,7 @@ export class FileSpool implements Spool {
     try {
       while (off < data.length) off += await writeAsync(this.activeFd, data.subarray(off), active.bytes + off);
     } catch (err) {
-      // Cut what was partly written so the file ends on a record boundary again.
+      // The next write starts at the same offset, over what was partly written.
       this.bytes -= batch.bytes;
       throw err;
     }
@@ -287,15 +319,16 @@ export class FileSpool implements Spool {
     this.writtenSeq = batch.entries.at(-1)!.seq + 1;
     this.addToWindow(batch.entries);
     for (const w of this.dataWaiters.splice(0)) w();
-    if (this.opts.fsync !== 'never') await syncAsync(this.activeFd);
   }
 
   private async rotate(first: number): Promise<Segment> {
     const old = this.activeFd;
-    if (this.opts.fsync !== 'never') await syncAsync(old);
     const seg: Segment = { first, path: segmentPath(this.opts.dir, first), bytes: 0 };
     this.activeFd = await openAsync(seg.path, 'w+');
     this.segments.push(seg);
+    // Syncs started before the switch may still use the old descriptor: let them end before it closes.
+    while (this.syncing) await this.syncing;
+    if (this.opts.fsync !== 'never') await syncAsync(old);
     await closeAsync(old);
     if (this.opts.fsync !== 'never') {
       const dirFd = await openAsync(this.opts.dir, 'r');
