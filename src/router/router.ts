@@ -14,6 +14,7 @@ import { ThrottledLog } from './delivery/throttled-log.ts';
 import { createEnricher } from './enrich.ts';
 import { parseAlert, toAlert } from './input.ts';
 import { createHttpSurface, RETRY_AFTER_SECONDS, type HttpSurface } from './http/server.ts';
+import { TurnBudget } from './http/turn-budget.ts';
 import type { RouteHandler, SubmitResult } from './http/ingest.ts';
 import { createInstances, startDelivery, type OutputInstance } from './instances.ts';
 import { RouterMetrics } from './metrics.ts';
@@ -147,7 +148,10 @@ export async function createRouter(config: PeregrineConfig,
     return metrics.registry.metrics();
   }
 
+  // While outputs have alerts to deliver, one input request per event-loop turn (see TurnBudget).
+  const inputTurns = new TurnBudget(1, () => instances.some((i) => i.queue.depth > 0));
   const http = createHttpSurface(config, log, {
+    admit: () => inputTurns.take(),
     // The route's schema already validated the body.
     accept: (body) => deliver(toAlert(body), 'requests'),
     acceptTest: () => accept({ ...TEST_ALERT, time: new Date().toISOString() }, 'requests'),

@@ -20,6 +20,8 @@ export interface IngestOptions {
   /** Mean event-loop delay (ms) above which input is refused with 503 until it recovers. */
   maxEventLoopDelayMs: number;
   retryAfterSeconds: number;
+  /** Before accept: undefined to go on now, or a promise to wait for (the input's share of the event loop). */
+  admit?(): Promise<void> | undefined;
   /** Accepts a body that passed the alert schema; resolves once the alert is spooled. */
   accept(body: unknown): Promise<SubmitResult>;
   acceptTest(): Promise<SubmitResult>;
@@ -75,7 +77,11 @@ export function ingestRoutes(opts: IngestOptions): FastifyPluginAsync {
       if (r.busy) return reply.code(503).header('retry-after', String(opts.retryAfterSeconds)).send({ error: r.error });
       return reply.code(400).send({ error: r.error });
     };
-    app.post('/', { schema: { body: falcoAlertSchema } }, async (req, reply) => answer(await opts.accept(req.body), reply));
+    app.post('/', { schema: { body: falcoAlertSchema } }, async (req, reply) => {
+      const wait = opts.admit?.();
+      if (wait) await wait;
+      return answer(await opts.accept(req.body), reply);
+    });
     app.post('/test', async (_req, reply) => answer(await opts.acceptTest(), reply));
     for (const plugin of opts.plugins) await app.register(plugin);
     if (opts.extraRoutes.length > 0) {

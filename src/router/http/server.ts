@@ -40,7 +40,7 @@ export interface HttpSurface {
   close(graceMs?: number): Promise<void>;
 }
 
-type Handlers = Pick<IngestOptions, 'accept' | 'acceptTest' | 'rejected'> & OpsOptions;
+type Handlers = Pick<IngestOptions, 'admit' | 'accept' | 'acceptTest' | 'rejected'> & OpsOptions;
 
 export function createHttpSurface(config: HttpConfig, log: Logger, handlers: Handlers): HttpSurface {
   const app = Fastify({
