@@ -96,7 +96,8 @@ static __always_inline struct pg_hdr *begin(__u16 type)
 	h->euid = task->cred->euid.val;
 	h->cpu = bpf_get_smp_processor_id();
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
-	h->blob_len[0] = h->blob_len[1] = h->blob_len[2] = h->blob_len[3] = 0;
+	for (int i = 0; i < PG_BLOBS; i++)
+		h->blob_len[i] = 0;
 	return h;
 }
 
@@ -138,6 +139,21 @@ static __always_inline void put_str(struct pg_hdr *h, int slot, const void *p, i
 	}
 	if (n >= PG_STR_MAX)
 		h->flags |= PG_HF_TRUNCATED;
+	h->blob_len[slot & 3] = n;
+	h->size += n;
+}
+
+/* A kernel dentry name (at most PG_NAME_MAX bytes) into blob slot `slot`: keeps an exec record within the scratch. */
+static __always_inline void put_name(struct pg_hdr *h, int slot, const void *p)
+{
+	__u32 off = h->size & PG_OFF_MASK;
+	if (!p)
+		return;
+	long n = bpf_probe_read_kernel_str((__u8 *)h + off, PG_NAME_MAX, p);
+	if (n < 0) {
+		stat_add(PG_ST_READ_FAILED);
+		return;
+	}
 	h->blob_len[slot & 3] = n;
 	h->size += n;
 }
@@ -206,6 +222,40 @@ static __always_inline void put_tuple(struct pg_hdr *h, long fd)
 	h->size += sizeof(*t);
 }
 
+/* The first iovec of a user msghdr (recvmsg/sendmsg), up to `ret` and the snaplen, into blob slot 2. */
+static __always_inline void put_msg_data(struct pg_hdr *h, const void *umsg, __u32 ret)
+{
+	struct user_msghdr m;
+	struct iovec iov;
+	if (!umsg || bpf_probe_read_user(&m, sizeof(m), umsg) < 0 || !m.msg_iov || m.msg_iovlen == 0)
+		return;
+	if (bpf_probe_read_user(&iov, sizeof(iov), m.msg_iov) < 0)
+		return;
+	__u32 len = iov.iov_len < ret ? (__u32)iov.iov_len : ret;
+	put_user_bytes(h, 2, iov.iov_base, len, PG_SNAPLEN);
+}
+
+/*
+ * The new program's environment (mm->env_start..env_end, NUL-separated) into blob slot 4, bounded like Falco's
+ * modern probe; proc.env reads it.
+ */
+static __always_inline void put_env(struct pg_hdr *h, struct task_struct *task)
+{
+	unsigned long es = BPF_CORE_READ(task, mm, env_start);
+	unsigned long ee = BPF_CORE_READ(task, mm, env_end);
+	__u32 len = ee > es ? ee - es : 0;
+	if (len > PG_ENV_MAX) {
+		len = PG_ENV_MAX;
+		h->flags |= PG_HF_TRUNCATED;
+	}
+	asm volatile("%0 &= 0xfff" : "+r"(len));
+	__u32 off = h->size & PG_OFF_MASK;
+	if (len > 0 && bpf_probe_read_user((__u8 *)h + off, len, (const void *)es) == 0) {
+		h->blob_len[4] = len;
+		h->size += len;
+	}
+}
+
 static __always_inline int is_self(void)
 {
 	return (bpf_get_current_pid_tgid() >> 32) == self_tgid;
@@ -249,6 +299,10 @@ static __always_inline int emit_sc(__u16 type, const struct pt_regs *regs, long 
 		put_user_bytes(h, 2, (const void *)h->args[1], (__u32)h->args[2], PG_SOCKADDR_MAX);
 	if (fl & PG_F_OPENHOW)
 		put_user_bytes(h, 3, (const void *)h->args[2], 24, 24);
+	if ((fl & PG_F_DATA1) && ret > 0)
+		put_user_bytes(h, 2, (const void *)h->args[1], (__u32)ret, PG_SNAPLEN);
+	if ((fl & PG_F_DATA_MSG) && ret > 0)
+		put_msg_data(h, (const void *)h->args[1], (__u32)ret);
 	if (fl & PG_F_TUPLE_ARG0)
 		put_tuple(h, (long)h->args[0]);
 	if ((fl & PG_F_TUPLE_RET) && ret >= 0)
@@ -416,7 +470,8 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	h->blob_len[2] = 4 * PG_CG_NAME_MAX + sizeof(struct pg_exec_extra);
 	h->size += 4 * PG_CG_NAME_MAX + sizeof(struct pg_exec_extra);
 
-	put_str(h, 3, BPF_CORE_READ(exe, f_path.dentry, d_name.name), 0);
+	put_name(h, 3, BPF_CORE_READ(exe, f_path.dentry, d_name.name));
+	put_env(h, task);
 	finish(h, PG_EVT_EXEC);
 	return 0;
 }

@@ -14,6 +14,8 @@
 #define PG_F_TUPLE_RET 4   /* blob 3 = socket tuple of the fd returned */
 #define PG_F_SOCKADDR1 8   /* blob 2 = user sockaddr at arg 1 (length in arg 2) */
 #define PG_F_OPENHOW 16    /* blob 3 = struct open_how at arg 2 (length arg 3) */
+#define PG_F_DATA1 32      /* blob 2 = up to snaplen bytes of the user buffer at arg 1 (length: the return value) */
+#define PG_F_DATA_MSG 64   /* blob 2 = up to snaplen bytes of the first iovec of the user msghdr at arg 1 */
 
 enum pg_event_type {
 	PG_EVT_NONE = 0,
@@ -28,9 +30,10 @@ enum pg_event_type {
 };
 
 /*
- * Record header (128 bytes); blobs follow back to back, blob_len[i] bytes each, in slot order.
+ * Record header (136 bytes); blobs follow back to back, blob_len[i] bytes each, in slot order.
  * Blob slots: 0..2 = user strings of the args named in syscalls.def (slot 2 = sockaddr with
- * PG_F_SOCKADDR1), 3 = socket tuple / open_how.
+ * PG_F_SOCKADDR1, data bytes with PG_F_DATA1/PG_F_DATA_MSG), 3 = socket tuple / open_how;
+ * 4..7 = more exec-time data (EXEC: 4 = environment, NUL-separated, up to PG_ENV_MAX bytes).
  * EXEC: 0 = bprm->filename, 1 = argv (NUL-separated), 2 = cgroup names (4 x PG_CG_NAME_MAX:
  * v1 memory parent, v1 leaf, v2 parent, v2 leaf) followed by struct pg_exec_extra, 3 = dentry name of the
  * executable file.
@@ -41,6 +44,8 @@ enum pg_event_type {
  * CGROUP args: 0 = moved tgid, 1 = moved tid, 2 = hierarchy id (0 = cgroup v2), 3 = whole thread group;
  *   blob 0 = the destination cgroup's path in its hierarchy. The header's pid/comm are the writer's.
  */
+#define PG_BLOBS 8
+
 struct pg_hdr {
 	__u64 ts;        /* bpf_ktime_get_ns (CLOCK_MONOTONIC) */
 	__s64 ret;
@@ -51,7 +56,7 @@ struct pg_hdr {
 	__u32 pid, tid, ppid, uid, gid, loginuid;
 	__u32 euid, cpu;
 	char comm[16];
-	__u16 blob_len[4];
+	__u16 blob_len[PG_BLOBS];
 };
 
 #define PG_HF_TRUNCATED 1  /* a blob hit its size cap */
@@ -87,6 +92,9 @@ struct pg_tuple {
 #define PG_ARGV_MAX 4095
 #define PG_CG_NAME_MAX 128
 #define PG_SOCKADDR_MAX 112
+#define PG_ENV_MAX 4095   /* Falco's modern probe keeps 4096 bytes of the environment */
+#define PG_SNAPLEN 80     /* bytes of I/O data kept, Falco's default snaplen */
+#define PG_NAME_MAX 256    /* a dentry name (NAME_MAX + NUL) */
 #define PG_OFF_MASK 16383
 #define PG_SCRATCH_SIZE (PG_OFF_MASK + 1 + PG_STR_MAX)
 

@@ -24,9 +24,11 @@ export interface RawEvent {
   truncated: boolean;
   /** User strings in blob slots 0..2 (undefined when the slot is empty or holds bytes). */
   str: (string | undefined)[];
-  /** Raw blob slots 2 and 3 (sockaddr / cgroup names; tuple / open_how / exe dentry name). */
+  /** Raw blob slots 2 and 3 (sockaddr, I/O data or cgroup names; tuple / open_how / exe dentry name). */
   blob2: Buffer | undefined;
   blob3: Buffer | undefined;
+  /** Raw blob slots 4..7 (exec: 4 = the environment, NUL-separated); undefined entries are empty. */
+  more: (Buffer | undefined)[];
 }
 
 // Offsets of struct pg_hdr (checked against the addon's layout at start).
@@ -39,7 +41,9 @@ const OFF_FLAGS = 70;
 const OFF_PID = 72;
 const OFF_COMM = 104;
 const OFF_BLOBLEN = 120;
-export const HEADER_SIZE = 128;
+export const HEADER_SIZE = 136;
+/** Blob slots per record (struct pg_hdr blob_len[]). */
+const BLOBS = 8;
 
 export function checkLayout(l: AddonLayout & Record<string, unknown>): void {
   const want: Record<string, number> = {
@@ -52,7 +56,7 @@ export function checkLayout(l: AddonLayout & Record<string, unknown>): void {
 }
 
 /** The string types the kernel copies into slot 2 for these kinds are not strings. */
-const BYTES_SLOT2 = new Set(['connect', 'bind', 'exec']);
+const BYTES_SLOT2 = new Set(['connect', 'bind', 'exec', 'sendto', 'sendmsg', 'recvfrom', 'recvmsg']);
 
 function cstr(b: Buffer, start: number, len: number): string {
   // len counts the terminating NUL when the kernel copied a whole string.
@@ -60,6 +64,8 @@ function cstr(b: Buffer, start: number, len: number): string {
   if (end > start && b[end - 1] === 0) end--;
   return b.toString('utf8', start, end);
 }
+
+const NO_MORE: (Buffer | undefined)[] = [];
 
 export function decodeBatch(input: Buffer, names: readonly string[], onEvent: (e: RawEvent) => void): number {
   // Header fields are read through 32-bit views (records are 8-byte aligned); copy if the buffer is not.
@@ -82,13 +88,17 @@ export function decodeBatch(input: Buffer, names: readonly string[], onEvent: (e
     const str: (string | undefined)[] = [undefined, undefined, undefined];
     let blob2: Buffer | undefined;
     let blob3: Buffer | undefined;
+    let more: (Buffer | undefined)[] = NO_MORE;
     let p = o + HEADER_SIZE;
     const bl = w + (OFF_BLOBLEN >> 2);
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < BLOBS; i++) {
       const len = (u32[bl + (i >> 1)]! >>> ((i & 1) * 16)) & 0xffff;
       if (len === 0) continue;
       if (p + len > o + size) break;
-      if (i === 3) blob3 = buf.subarray(p, p + len);
+      if (i >= 4) {
+        if (more === NO_MORE) more = [undefined, undefined, undefined, undefined];
+        more[i - 4] = buf.subarray(p, p + len);
+      } else if (i === 3) blob3 = buf.subarray(p, p + len);
       else if (i === 2 && BYTES_SLOT2.has(kind)) blob2 = buf.subarray(p, p + len);
       else str[i] = kind === 'exec' && i === 1 ? buf.toString('utf8', p, p + len) : cstr(buf, p, len);
       p += len;
@@ -112,6 +122,7 @@ export function decodeBatch(input: Buffer, names: readonly string[], onEvent: (e
       str,
       blob2,
       blob3,
+      more,
     });
     n++;
     o += (size + 7) & ~7;

@@ -33,6 +33,8 @@ export interface Capture {
    */
   stats(): { counters: Record<string, number>; drops: Record<string, number>; droppedByKind: Record<string, number> };
   stop(): Promise<void>;
+  /** The evt.types this capture delivers: asked for and attached in the kernel (not what failed to attach). */
+  readonly eventTypes: readonly string[];
 }
 
 /** Kernel event kinds (syscalls.def) that map one to one to an evt.type. */
@@ -41,7 +43,7 @@ const SYSCALL_TYPES = [
   'accept', 'accept4', 'bind', 'listen', 'sendto', 'sendmsg', 'chdir', 'fchdir', 'chmod', 'fchmod', 'fchmodat',
   'unlink', 'unlinkat', 'rename', 'renameat', 'renameat2', 'mkdir', 'mkdirat', 'rmdir', 'symlink', 'symlinkat', 'link',
   'linkat', 'ptrace', 'setuid', 'setgid', 'setns', 'unshare', 'mount', 'umount2', 'init_module', 'finit_module',
-  'memfd_create',
+  'memfd_create', 'recvfrom', 'recvmsg', 'userfaultfd', 'bpf',
 ] as const;
 
 /** evt.types this capture can deliver. */
@@ -62,6 +64,20 @@ export function programsFor(types: ReadonlySet<string>): string[] {
   for (const t of types) if ((SYSCALL_TYPES as readonly string[]).includes(t)) out.add(KERNEL_NAME[t] ?? t);
   if ([...types].some((t) => FD_CONSUMERS.has(t))) for (const t of FD_TRACKING) out.add(t);
   return [...out];
+}
+
+/** The kernel program that delivers an evt.type. */
+function programOf(type: string): string {
+  if (type === 'execve' || type === 'execveat') return 'on_exec';
+  if (type === 'clone' || type === 'clone3' || type === 'fork' || type === 'vfork') return 'on_fork';
+  if (type === 'procexit') return 'on_exit';
+  return `sc_${KERNEL_NAME[type] ?? type}`;
+}
+
+/** The wanted evt.types whose kernel program is attached, in name order: what the capture really delivers. */
+export function deliveredTypes(wanted: ReadonlySet<string>, attachedPrograms: readonly string[]): string[] {
+  const attached = new Set(attachedPrograms);
+  return [...wanted].filter((t) => attached.has(programOf(t))).sort();
 }
 
 export function captureAvailability(): { ok: true } | { ok: false; reason: string } {
@@ -141,7 +157,9 @@ export async function startCapture(opts: CaptureOptions): Promise<Capture> {
   clock.unref();
 
   let stopped = false;
+  const eventTypes = deliveredTypes(wanted, started.attached);
   return {
+    eventTypes,
     stats() {
       const s = addon.stats();
       const lost = addon.lost();

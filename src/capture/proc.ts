@@ -29,7 +29,12 @@ export interface ProcSnapshot {
   cgroups: string[];
   /** Thread ids of the process (task/). */
   vpid?: number;
+  /** The environment it started with (/proc/<pid>/environ), at most ENVIRON_MAX bytes as the kernel side keeps. */
+  env?: string[];
 }
+
+/** Bytes of a process environment kept, as the kernel side (and Falco's modern probe) bound it. */
+const ENVIRON_MAX = 4095;
 
 function read(p: string): string | undefined {
   try {
@@ -89,7 +94,22 @@ export function readProc(pid: number, root = '/proc'): ProcSnapshot | undefined 
   if (cp !== undefined) snap.capPermitted = cp;
   if (ci !== undefined) snap.capInheritable = ci;
   if (nspid && nspid.length) snap.vpid = Number(nspid[nspid.length - 1]);
+  const env = readEnviron(`${root}/${pid}/environ`);
+  if (env) snap.env = env;
   return snap;
+}
+
+function readEnviron(p: string): string[] | undefined {
+  let b: Buffer;
+  try {
+    b = readFileSync(p);
+  } catch {
+    return undefined;
+  }
+  if (b.length === 0) return undefined;
+  const env = b.subarray(0, ENVIRON_MAX).toString('utf8').split('\0');
+  if (env[env.length - 1] === '') env.pop();
+  return env;
 }
 
 /** The process's cgroup path in each hierarchy (/proc/<pid>/cgroup), undefined when it is gone. */

@@ -20,6 +20,31 @@ const EXE_UPPER_LAYER = 1, EXE_LOWER_LAYER = 2;
 const I = (x: number) => x | 0;
 const U = (x: number) => x >>> 0;
 
+/** bpf(2) commands whose result is a new file descriptor (map, program, BTF, link, iterator). */
+const BPF_FD_COMMANDS = new Set([0, 5, 7, 13, 14, 17, 18, 19, 28, 30, 33]);
+
+/**
+ * The parameters of the socket I/O calls in libs' order (evt.arg[N]), with the data Falco keeps (evt.buffer: up to
+ * the snaplen, 80 bytes, copied by the kernel side; for the msg calls from the first iovec).
+ */
+function ioArgs(kind: string, fd: number, a: number[], data: Buffer | undefined, tuple: string | null): Record<string, ArgValue> {
+  const bytes = data ? new Uint8Array(data) : null;
+  switch (kind) {
+    case 'sendto': return { data: bytes, fd, size: U(a[2]!), tuple };
+    case 'recvfrom': return { data: bytes, tuple, fd, size: U(a[2]!) };
+    case 'recvmsg': return { size: null, data: bytes, tuple, msgcontrol: null, fd };
+    default: return { data: bytes, fd, size: null, tuple };
+  }
+}
+
+/** The environment blob of an exec (NUL-separated "NAME=value" entries), as proc.env's list. */
+function envOf(b: Buffer | undefined): string[] | undefined {
+  if (!b || b.length === 0) return undefined;
+  const env = b.toString('utf8').split('\0');
+  if (env[env.length - 1] === '') env.pop();
+  return env;
+}
+
 /** Where containers derived from cgroups go: the runtime-metadata cache (src/container/), or nowhere. */
 export interface ContainerDirectory {
   /** containerd namespaces, for the /<namespace>/<id> cgroup layout. */
@@ -92,6 +117,7 @@ export class CaptureState {
     if (s.capPermitted !== undefined) info.capPermitted = s.capPermitted;
     if (s.capInheritable !== undefined) info.capInheritable = s.capInheritable;
     if (info.exepath.startsWith('memfd:')) info.exeFromMemfd = true;
+    if (s.env) info.env = s.env;
     const c = this.container(containerFromCgroupPaths(s.cgroups, this.containers?.namespaces));
     if (c) info.container = c;
     return info;
@@ -323,12 +349,30 @@ export class CaptureState {
         break;
       }
       case 'sendto':
-      case 'sendmsg': {
+      case 'sendmsg':
+      case 'recvfrom':
+      case 'recvmsg': {
         const n = I(a[0]!);
         const t = decodeTuple(r.blob3);
         const known = this.fdOf(info, n);
         fd = t && (t.family === AF_INET || t.family === AF_INET6) ? sockFd(n, t, undefined, known?.isServer ?? false, known) : known;
-        args = r.kind === 'sendto' ? { fd: n, size: U(a[2]!), tuple: fd ? tupleText(fd) ?? null : null } : { fd: n, tuple: fd ? tupleText(fd) ?? null : null };
+        args = ioArgs(r.kind, n, a, r.blob2, fd ? tupleText(fd) ?? null : null);
+        break;
+      }
+      case 'userfaultfd':
+        args = { flags: U(a[0]!) };
+        if (res >= 0) {
+          fd = { num: res, type: 'userfaultfd', name: '' };
+          this.setFd(info, fd);
+        }
+        break;
+      case 'bpf': {
+        const cmd = I(a[0]!);
+        args = { fd: res, cmd };
+        if (res >= 0 && BPF_FD_COMMANDS.has(cmd)) {
+          fd = { num: res, type: 'bpf', name: '' };
+          this.setFd(info, fd);
+        }
         break;
       }
       case 'chdir':
@@ -435,6 +479,9 @@ export class CaptureState {
     };
     if (next.loginuid !== 0xffffffff) next.loginUser = this.accounts.user(next.loginuid);
     else delete next.loginUser;
+    const env = envOf(r.more[0]);
+    if (env) next.env = env;
+    else delete next.env;
     if (fromMemfd) next.exeFromMemfd = true;
     else delete next.exeFromMemfd;
     if (cg) applyExecExtra(next, cg);

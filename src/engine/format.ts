@@ -92,8 +92,8 @@ function formatWith(parts: Part[], event: unknown): FormattedOutput {
 /** Lists print as "(a,b)", like the k8saudit plugin; an any-of field (proc.aname) prints its nearest value. */
 function renderText(v: FieldValue, isList: boolean): string {
   if (v === undefined) return '<NA>';
-  if (Array.isArray(v)) return isList ? `(${v.map(scalarText).join(',')})` : scalarText(v[0] ?? '');
-  return scalarText(v);
+  if (Array.isArray(v)) return isList ? `(${v.map(outputText).join(',')})` : outputText(v[0] ?? '');
+  return outputText(v);
 }
 
 function jsonValue(v: FieldValue): string | number | boolean | null | Array<string | number | boolean> {
@@ -104,6 +104,17 @@ function jsonValue(v: FieldValue): string | number | boolean | null | Array<stri
 
 function jsonScalar(v: FieldScalar): string | number | boolean {
   if (typeof v === 'bigint') return Number(v);
-  if (v instanceof Uint8Array) return Buffer.from(v).toString('latin1');
+  if (v instanceof Uint8Array) return bufferText(v);
   return v;
+}
+
+/** A field value in an output: byte buffers as libsinsp prints them by default (printable ASCII, others as '.'). */
+function outputText(v: FieldScalar): string {
+  return v instanceof Uint8Array ? bufferText(v) : scalarText(v);
+}
+
+function bufferText(b: Uint8Array): string {
+  let s = '';
+  for (const c of b) s += c >= 0x20 && c <= 0x7e ? String.fromCharCode(c) : '.';
+  return s;
 }

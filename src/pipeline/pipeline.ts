@@ -34,6 +34,8 @@ export interface Pipeline {
 }
 
 interface Capture {
+  /** The evt.types actually attached in the kernel. */
+  readonly eventTypes: readonly string[];
   stats(): { counters: Record<string, number>; drops: Record<string, number> };
   stop(): Promise<void>;
 }
@@ -130,7 +132,7 @@ export async function startPipeline(opts: { config: PeregrineConfig; /** `-r` fi
     }
   }
   if (captureOff) log.warn(`kernel capture is off: ${captureOff}; Kubernetes audit and HTTP inputs still work`);
-  else log.info({ eventTypes: [...(engine.eventTypes('syscall') ?? ['all'])] }, 'kernel capture started');
+  else log.info({ eventTypes: capture?.eventTypes ?? [] }, 'kernel capture started');
 
   return {
     router, engine, port, captureOff,

@@ -8,7 +8,7 @@
 // Peregrine's own defaults get a short run of their own (no rules given).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,8 @@ import { HttpReceiver } from '../support/http-receiver.ts';
 import { eventually } from '../support/eventually.ts';
 import { falcoPath } from '../support/falco-data.ts';
 import { captureAvailability } from '../../src/capture/index.ts';
+import { createServer, type AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 
 type Alert = { rule: string; priority: string; output: string; output_fields: Record<string, unknown>; source: string };
 type SlackField = { title: string; value: string };
@@ -32,6 +34,9 @@ const SLACK_RULES = ['Read sensitive file untrusted', 'Run shell untrusted', 'Te
 const PEREGRINE_RULES = ['Read shadow file by untrusted program', 'Write below etc', 'Process injection with ptrace', 'Fileless execution', 'Shell spawned in container'];
 
 const availability = captureAvailability();
+/** Published Falco rules outside ../shared/falco, restated with their conditions (see the file's header). */
+const PUBLISHED_RULES = fileURLToPath(new URL('./fixtures/falco-published-rules.yaml', import.meta.url));
+const NOBODY = 65534;
 
 for (const matching of ['first', 'all'] as const) describe(`peregrine run -r falco_rules.yaml (rule_matching: ${matching}): real syscalls raise Falco's rules at the webhook and in Slack`, () => {
   let det: DetectorProcess;
@@ -51,10 +56,13 @@ for (const matching of ['first', 'all'] as const) describe(`peregrine run -r fal
         'slack:', `  webhookurl: ${slack.url}/services/T000/B000/XXX`, `  rules: ${JSON.stringify(SLACK_RULES)}`,
         'detector:', '  jsonoutput: true', `  rulematching: ${matching}`, '',
       ].join('\n'),
-      rules: [falcoPath('falco_rules.yaml')],
+      rules: [falcoPath('falco_rules.yaml'), PUBLISHED_RULES],
     });
     assert.equal(det.captureOff, undefined, 'capture started');
-    assert.deepEqual(det.logs.find((l) => l.msg === 'rules loaded')?.files, [falcoPath('falco_rules.yaml')], '-r replaced the defaults');
+    assert.deepEqual(det.logs.find((l) => l.msg === 'rules loaded')?.files, [falcoPath('falco_rules.yaml'), PUBLISHED_RULES], '-r replaced the defaults');
+    // The start line lists what the kernel side attached, including the syscalls these rules need.
+    const started = det.logs.find((l) => l.msg === 'kernel capture started')?.eventTypes as string[];
+    for (const t of ['execve', 'openat', 'fchmodat', 'userfaultfd', 'bpf', 'recvfrom', 'connect']) assert.ok(started.includes(t), `${t} attached: ${started.join(',')}`);
   });
 
   after(async () => {
@@ -270,6 +278,96 @@ for (const matching of ['first', 'all'] as const) describe(`peregrine run -r fal
       await slackGot('Terminal shell in container', 'Notice', (f) => (f.get('proc.cmdline') ?? '').includes(`${marker}-ctr`));
     } finally {
       for (const cg of cgroups) rmdirSync(cg);
+    }
+  });
+
+  test('a process started with GLIBC_TUNABLES in its environment (miss: another variable)', async () => {
+    run('/usr/bin/env', [`PEREGRINE_OTHER=${marker}`, '/bin/sh', '-c', `: ${marker}-envmiss`]);
+    run('/usr/bin/env', ['GLIBC_TUNABLES=glibc.malloc.check=0', '/bin/sh', '-c', `: ${marker}-env`]);
+    const rule = 'Potential Local Privilege Escalation via Environment Variables Misuse';
+    const a = await alertAt(rule, (x) => String(field(x, 'proc.cmdline')).includes(`${marker}-env`));
+    assert.equal(a.priority, 'Notice');
+    assert.match(String(field(a, 'proc.env')), /(^| )GLIBC_TUNABLES=glibc\.malloc\.check=0( |$)/);
+    silent((x) => String(field(x, 'proc.cmdline')).includes(`${marker}-envmiss`));
+  });
+
+  test('chmod u+s: evt.arg.mode names S_ISUID as libs does (miss: chmod u+x)', async () => {
+    const miss = join(work, `${marker}-x`);
+    const hit = join(work, `${marker}-s`);
+    writeFileSync(miss, '');
+    writeFileSync(hit, '');
+    run('/bin/chmod', ['0644', miss, hit]);
+    run('/bin/chmod', ['u+x', miss]);
+    run('/bin/chmod', ['u+s', hit]);
+    const a = await alertAt('Set Setuid or Setgid bit', (x) => String(field(x, 'evt.arg.filename')).endsWith(`${marker}-s`));
+    assert.equal(a.priority, 'Notice');
+    assert.equal(field(a, 'evt.arg.mode'), 'S_IROTH|S_IRGRP|S_IWUSR|S_IRUSR|S_ISUID');
+    silent((x) => String(field(x, 'evt.arg.filename')).endsWith(`${marker}-x`));
+  });
+
+  test('userfaultfd by an unprivileged user (miss: the same call as root)', async () => {
+    // UFFD_USER_MODE_ONLY (1) lets an unprivileged user create one even with vm.unprivileged_userfaultfd = 0.
+    const uffd = (tag: string, asNobody: boolean) => run(PY, ['-c', [
+      'import ctypes, sys',
+      'libc = ctypes.CDLL(None, use_errno=True)',
+      'fd = libc.syscall(323, 1)',
+      'sys.exit(0 if fd >= 0 else 3)',
+    ].join('\n'), tag], asNobody ? { uid: NOBODY, gid: NOBODY, cwd: '/' } : {});
+    assert.equal(uffd(`${marker}-uffd-root`, false).status, 0, 'userfaultfd as root');
+    assert.equal(uffd(`${marker}-uffd`, true).status, 0, 'userfaultfd as nobody');
+    const a = await alertAt('Unprivileged Delegation of Page Faults Handling to a Userspace Process', (x) => String(field(x, 'proc.cmdline')).includes(`${marker}-uffd`) && !String(field(x, 'proc.cmdline')).includes('-root'));
+    assert.equal(a.priority, 'Critical');
+    assert.equal(field(a, 'user.name'), 'nobody');
+    assert.equal(field(a, 'evt.type'), 'userfaultfd');
+    silent((x) => String(field(x, 'proc.cmdline')).includes(`${marker}-uffd-root`));
+  });
+
+  test('bpf(BPF_PROG_LOAD) by a program not profiled (miss: BPF_MAP_CREATE)', async () => {
+    const bpf = (cmd: number, tag: string) => run(PY, ['-c', [
+      'import ctypes',
+      'libc = ctypes.CDLL(None, use_errno=True)',
+      `libc.syscall(321, ${cmd}, None, 0)`,
+    ].join('\n'), tag]);
+    bpf(0, `${marker}-bpfmap`);
+    bpf(5, `${marker}-bpfprog`);
+    const a = await alertAt('BPF Program Not Profiled', (x) => String(field(x, 'proc.cmdline')).includes(`${marker}-bpfprog`));
+    assert.equal(field(a, 'evt.arg.cmd'), 'BPF_PROG_LOAD');
+    silent((x) => String(field(x, 'proc.cmdline')).includes(`${marker}-bpfmap`));
+  });
+
+  test('a java process receiving a class file over TCP: recvfrom with its data (miss: other bytes)', async () => {
+    const server = createServer((sock) => {
+      sock.once('data', (d) => {
+        const payload = d.toString() === 'class' ? Buffer.from('cafebabe0000003d00', 'hex') : Buffer.from('plain text reply');
+        sock.end(payload);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const java = copyOf(PY, 'java');
+      // Asynchronously: the server runs on this test's event loop.
+      const fetchWith = (ask: string, tag: string) => new Promise<number | null>((resolve, reject) => {
+        const child = spawn(java, ['-c', [
+          'import socket',
+          `s = socket.create_connection(("127.0.0.1", ${port}))`,
+          `s.sendall(b"${ask}")`,
+          's.recv(100)',
+        ].join('\n'), tag], { stdio: 'ignore' });
+        child.once('error', reject);
+        child.once('exit', resolve);
+      });
+      assert.equal(await fetchWith('text', `${marker}-plain`), 0);
+      assert.equal(await fetchWith('class', `${marker}-class`), 0);
+      const a = await alertAt('Java Process Class File Download', (x) => String(field(x, 'proc.cmdline')).includes(`${marker}-class`));
+      assert.equal(a.priority, 'Critical');
+      assert.equal(field(a, 'evt.type'), 'recvfrom');
+      // The received bytes as libsinsp prints a buffer: printable ASCII, anything else as '.'.
+      assert.equal(field(a, 'evt.buffer'), '.......=.');
+      assert.match(String(field(a, 'fd.name')), new RegExp(`^127\\.0\\.0\\.1:\\d+->127\\.0\\.0\\.1:${port}$`));
+      silent((x) => String(field(x, 'proc.cmdline')).includes(`${marker}-plain`));
+    } finally {
+      server.close();
     }
   });
 

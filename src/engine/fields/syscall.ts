@@ -6,7 +6,8 @@ import path from 'node:path';
 import type { FdInfo, SyscallEvent, ThreadInfo } from '../event.ts';
 import { def, listDef, INDEX_ARG, KEY_ARG_DOT } from './define.ts';
 import { fieldTable, type FieldDef, type FieldTable, type FieldType } from './field.ts';
-import { argText, capabilitiesText, errnoName, O_ACCMODE, O_CREAT, O_RDWR, O_WRONLY, valueText } from './syscall-render.ts';
+import { rawParam } from './flag-tables.ts';
+import { argsEntryText, argText, capabilitiesText, errnoName, O_ACCMODE, O_CREAT, O_RDWR, O_WRONLY, valueText } from './syscall-render.ts';
 import { isKnownEventType } from './event-types.ts';
 import { containerFields } from './container.ts';
 
@@ -130,7 +131,7 @@ const evtFields: F[] = [
   def('evt.plugininfo', 'charbuf', 'Plugin event summary (none for syscalls).', () => undefined),
   def('evt.hostname', 'charbuf', 'Host name of the machine.', () => HOSTNAME),
   def('evt.args', 'charbuf', 'All event arguments as name=value text.', (e) =>
-    Object.keys(e.args).map((k) => `${k}=${argText(e, k) ?? ''}`).join(' ')),
+    Object.keys(e.args).map((k) => `${k}=${argsEntryText(e, k)}`).join(' ')),
   def('evt.arg', 'charbuf', 'One event argument by name (evt.arg.name, evt.arg[name]) or index, as text.', (e, arg) => {
     if (arg === undefined) return undefined;
     if (/^\d+$/.test(arg)) {
@@ -143,7 +144,8 @@ const evtFields: F[] = [
     if (arg === 'res') return e.res;
     const v = arg === undefined ? undefined : e.args[arg];
     if (v === undefined || v === null) return undefined;
-    return typeof v === 'number' || typeof v === 'bigint' ? v : valueText(v);
+    if (typeof v === 'number') return rawParam(e.type, arg!, v);
+    return typeof v === 'bigint' ? v : valueText(v);
   }, { arg: KEY_ARG_DOT, argType: (arg) => RAWARG_TYPES[arg] }),
   def('evt.res', 'charbuf', "Result as text: SUCCESS, or the errno name (ENOENT) on failure.", (e) => (e.res < 0 ? errnoName(e.res) : 'SUCCESS')),
   def('evt.rawres', 'int64', 'Result as a number.', (e) => e.res),
