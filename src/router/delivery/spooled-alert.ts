@@ -1,4 +1,5 @@
 import type { FalcoAlert } from '../../alert/alert.ts';
+import { parseJson } from '../../alert/json.ts';
 
 /** What the router writes to the spool for one accepted alert. */
 export interface SpooledAlert {
@@ -15,7 +16,7 @@ export function encodeSpooled(s: SpooledAlert): Buffer {
 
 /** Decodes a spool payload; throws naming what is wrong (the record is then dead-lettered as it is). */
 export function decodeSpooled(payload: Buffer): SpooledAlert {
-  const o = JSON.parse(payload.toString('utf8')) as { a?: FalcoAlert; t?: number; to?: string };
+  const o = parseJson(payload.toString('utf8')) as { a?: FalcoAlert; t?: number; to?: string };
   if (!o || typeof o !== 'object' || !o.a || typeof o.a !== 'object' || typeof o.t !== 'number') throw new Error('spool record is not an alert');
   return o.to === undefined ? { alert: o.a, acceptedAt: o.t } : { alert: o.a, acceptedAt: o.t, to: o.to };
 }
