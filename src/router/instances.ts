@@ -104,7 +104,6 @@ export function startDelivery(prepared: readonly PreparedOutput[], spool: Spool,
       : { max: p.settings.concurrency, min: p.settings.concurrency });
     const queue = new OutputQueue(p.name, p.type, p.sender, p.settings, {
       reader: spool.reader(p.name),
-      backlog: () => spool.stats().consumers[p.name]?.pending ?? 0,
       filter: p.filter, slots, deadLetter: deps.deadLetter, metrics: deps.metrics, log: p.log, notices: deps.notices,
     });
     return { name: p.name, type: p.type, filter: p.filter, queue };

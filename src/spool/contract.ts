@@ -41,6 +41,8 @@ export interface SpoolReader {
   ack(upTo: number): void;
   /** Seq of the first record not yet acknowledged. */
   readonly cursor: number;
+  /** Records from the cursor on (handed out but not acknowledged included). */
+  readonly pending: number;
 }
 
 export interface SpoolStats {

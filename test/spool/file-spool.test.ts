@@ -58,6 +58,7 @@ describe('file spool', () => {
     a.ack(3); // 0..2 done, 3 handed out but not done
     assert.equal(a.cursor, 3);
     assert.deepEqual(s.stats().consumers, { a: { cursor: 3, pending: 7 }, b: { cursor: 0, pending: 10 } });
+    assert.equal(a.pending, 7);
     await s.close();
     s = await open(dir);
     assert.equal(s.reader('a').cursor, 3);

@@ -29,8 +29,6 @@ export interface DeadLetter {
 
 export interface QueueDeps {
   reader: SpoolReader;
-  /** Records of this consumer in the spool not yet acknowledged (in flight included). */
-  backlog(): number;
   filter: AlertFilter;
   /** Sends in flight: adaptive (AIMD) for HTTP outputs, fixed (min = max) for the others. */
   slots: AdaptiveConcurrency;
@@ -92,7 +90,7 @@ export class OutputQueue {
 
   /** Alerts not yet delivered or given up (in flight and still in the spool included). */
   get depth(): number {
-    return this.deps.backlog();
+    return this.deps.reader.pending;
   }
 
   /** Seconds since the oldest alert not yet delivered was accepted (0 when there is none). */
@@ -119,7 +117,7 @@ export class OutputQueue {
       this.makeReady(it);
     }
     this.sleeping.clear();
-    while (Date.now() < deadline && (this.held > 0 || this.deps.backlog() > 0)) await sleep(Math.min(20, deadline - Date.now()));
+    while (Date.now() < deadline && (this.held > 0 || this.deps.reader.pending > 0)) await sleep(Math.min(20, deadline - Date.now()));
     this.stop.abort();
     for (const it of this.sleeping) clearTimeout(it.timer);
     this.wakeDispatcher?.();

@@ -177,6 +177,11 @@ export class FileSpool implements Spool {
     return this.segments[0]!.first;
   }
 
+  /** Seq the next append gets. */
+  get endSeq(): number {
+    return this.nextSeq;
+  }
+
   get isClosed(): boolean {
     return this.closed;
   }
@@ -409,6 +414,10 @@ class FileReader implements SpoolReader {
 
   get cursor(): number {
     return this.spool.cursorOf(this.consumer);
+  }
+
+  get pending(): number {
+    return this.spool.endSeq - this.cursor;
   }
 
   ack(upTo: number): void {
