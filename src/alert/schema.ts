@@ -2,10 +2,16 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { parsePriority } from './priority.ts';
 
 // RFC 3339 with optional fractional seconds (Falco writes nanoseconds).
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(?:[Zz]|[+-](\d{2}):(\d{2}))$/;
 
-function isRfc3339(s: string): boolean {
-  return RFC3339.test(s) && !Number.isNaN(Date.parse(s.replace(/\.\d+/, '')));
+/** RFC 3339 with a real calendar date and clock time, as Go's time.Parse (Falcosidekick) checks: no Feb 30, no 24:00. */
+export function isRfc3339(s: string): boolean {
+  const m = RFC3339.exec(s);
+  if (!m) return false;
+  const [y, mo, d, h, mi, sec] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const daysInMonth = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth || h > 23 || mi > 59 || sec > 59) return false;
+  return m[8] === undefined || (Number(m[8]) <= 23 && Number(m[9]) <= 59);
 }
 
 const scalar = { type: ['string', 'number', 'boolean'] } as const;
@@ -62,10 +68,16 @@ export function describeAlertError(errors: readonly ErrorObject[] | null | undef
         : 'missing "priority"';
     case 'time': return `bad "time": ${JSON.stringify(b.time)} is not an RFC 3339 timestamp`;
     case 'tags': return '"tags" must be an array of strings';
-    case 'output_fields':
+    case 'output_fields': {
+      const v = path.length > 1 ? (b.output_fields as Record<string, unknown>)[path[1]!] : undefined;
+      const values = Array.isArray(v) ? v : [v];
+      if (values.some((x) => typeof x === 'number' && !Number.isFinite(x))) {
+        return `"output_fields.${path[1]}": a number is out of range (larger than a 64-bit float holds)`;
+      }
       return path.length > 1
         ? `"output_fields.${path[1]}" must be a string, number, boolean, null or a list of those`
         : '"output_fields" must be an object';
+    }
     default: return `"${key}" must be a string`;
   }
 }

@@ -26,7 +26,6 @@ export function createEnricher(cfg: EnrichmentConfig): (alert: FalcoAlert) => Fa
 }
 
 function replaceBrackets(fields: Record<string, OutputFieldValue>, by: string): Record<string, OutputFieldValue> {
-  const out: Record<string, OutputFieldValue> = {};
-  for (const [k, v] of Object.entries(fields)) out[k.replace(/\[/g, by).replace(/\]/g, '')] = v;
-  return out;
+  // fromEntries defines own properties: a key named "__proto__" stays a field, not the object's prototype.
+  return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k.replace(/\[/g, by).replace(/\]/g, ''), v]));
 }
