@@ -2,7 +2,8 @@
  * Loads Falco rules files into a RuleEngine: rules indexed by source and event type, evaluated in rule
  * position order with `rule_matching: first` (stop at the first match) or `all`.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { lineOverEntryLimit, RULES_LIMITS } from './loader/limits.ts';
 import { atLeast, type Priority } from '../alert/priority.ts';
 import type { EngineEvent } from './event.ts';
 import type { FieldTable } from './fields/field.ts';
@@ -65,11 +66,23 @@ export function loadRules(sources: RuleSource[], options: LoadOptions): LoadResu
     let content = src.content;
     if (content === undefined) {
       try {
+        const size = statSync(src.name).size;
+        if (size > RULES_LIMITS.fileBytes) {
+          errors.push({ file: src.name, line: 0, column: 0, code: 'LOAD_ERR_FILE_READ', limit: true,
+            message: `rules file is ${(size / 2 ** 20).toFixed(1)} MiB, over the limit of ${RULES_LIMITS.fileBytes / 2 ** 20} MiB` });
+          continue;
+        }
         content = readFileSync(src.name, 'utf8');
       } catch (err) {
         errors.push({ file: src.name, line: 0, column: 0, code: 'LOAD_ERR_FILE_READ', message: `cannot read rules file: ${(err as Error).message}` });
         continue;
       }
+    }
+    const crowded = lineOverEntryLimit(content);
+    if (crowded !== undefined) {
+      errors.push({ file: src.name, line: crowded, column: 1, code: 'LOAD_ERR_YAML_PARSE', limit: true,
+        message: `more than ${RULES_LIMITS.yamlEntries} YAML list entries by this line (a rules file this large is refused before parsing)` });
+      continue;
     }
     let items: RawItem[];
     try {

@@ -59,6 +59,9 @@ export async function startPipeline(opts: { config: PeregrineConfig; /** `-r` fi
   // A bad rule is reported and left out; the others still run.
   for (const e of loaded.errors) log.error({ code: e.code, file: e.file, line: e.line, column: e.column }, formatDiagnostic(e));
   const { engine } = loaded;
+  // A bomb (a limit passed) is not a bad rule to skip: someone fed us a hostile file; refuse to start.
+  const overLimit = loaded.errors.find((e) => e.limit);
+  if (overLimit) throw new PeregrineError('PRG_RULES_LIMIT', `rules refused: ${formatDiagnostic(overLimit)}`);
   if (engine.rules.length === 0) {
     throw new PeregrineError('PRG_NO_RULES', `no rule could be loaded from ${loaded.files.join(', ') || '(no files)'}`);
   }

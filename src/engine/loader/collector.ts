@@ -82,7 +82,7 @@ export class Collector {
     const counter = ++this.counter;
     if (mode === 'append') {
       if (!existing) this.fail(item, 'list', "List uses 'append' or 'override.items: append' but no list by that name already exists");
-      existing!.items.push(...items);
+      for (const x of items) existing!.items.push(x); // no spread: a long list overflows the stack
       existing!.visibility = counter;
       return;
     }
@@ -296,7 +296,7 @@ export class Collector {
         const values = Array.isArray(ex.values) ? ex.values : [];
         if (values.length === 0) this.warn(item, 'LOAD_APPEND_NO_VALUES', 'Overriding/appending exception with no values');
         const [checked] = normalizeExceptions([{ name, fields: known.fields, comps: known.comps, values }], (m) => this.fail(item, 'rule', m));
-        known.values.push(...checked!.values);
+        for (const v of checked!.values) known.values.push(v);
       } else {
         if (ex.fields === undefined || ex.values === undefined) this.fail(item, 'rule', `Rule exception new item ${name}: must have fields and values`);
         rule.exceptions.push(...normalizeExceptions([ex], (m) => this.fail(item, 'rule', m)));

@@ -14,6 +14,7 @@ import { suggestedOutputFormat, type FieldTable } from '../fields/field.ts';
 import type { CompiledRule, OutputCompiler } from '../rule.ts';
 import type { Collector, MacroDef, RuleDef } from './collector.ts';
 import { expandLists, substituteLists, type ExpandedList } from './lists.ts';
+import { LimitError, RULES_LIMITS } from './limits.ts';
 import { exceptionConditionText } from './exceptions.ts';
 import { diagnosticAt, locate, type RawItem } from './reader.ts';
 import type { ErrorCode, LoadDiagnostic, Location, WarningCode } from './diagnostics.ts';
@@ -59,13 +60,18 @@ class ConditionProblem extends Error {
   readonly pos: Position;
   readonly item: RawItem;
   readonly text: string;
-  constructor(message: string, pos: Position, item: RawItem, text: string) {
+  /** A resource limit (RULES_LIMITS) was passed. */
+  readonly limit: boolean;
+  constructor(message: string, pos: Position, item: RawItem, text: string, limit = false) {
     super(message);
     this.pos = pos;
     this.item = item;
     this.text = text;
+    this.limit = limit;
   }
 }
+
+const START: Position = { idx: 0, line: 1, col: 1 };
 
 export function compileRules(input: CompileInput): CompileResult {
   return new RulesCompiler(input).run();
@@ -76,6 +82,8 @@ class RulesCompiler {
   private readonly usedLists = new Set<string>();
   private readonly usedMacros = new Set<string>();
   private readonly macroAsts = new Map<string, Expr>();
+  /** Expanded node count per AST object: macro ASTs are shared, so each is counted once. */
+  private readonly sizes = new WeakMap<Expr, number>();
   private readonly resolving: string[] = [];
   private lists: ExpandedList[] = [];
   private readonly result: CompileResult = { rules: [], errors: [], warnings: [], lists: [], macros: new Map() };
@@ -88,6 +96,12 @@ class RulesCompiler {
     const { collector } = this.input;
     this.lists = expandLists(collector.lists.values(), this.usedLists);
     this.result.lists = this.lists;
+    for (const list of this.lists) {
+      if (list.tooBig) {
+        this.result.errors.push({ ...diagnosticAt(list.def.item.file, list.def.item.at, 'LOAD_ERR_VALIDATE',
+          `list is over the limit: ${list.tooBig}`, { type: 'list', name: list.def.name }), limit: true });
+      }
+    }
     for (const macro of collector.macros.values()) {
       try {
         this.result.macros.set(macro.name, conditionToString(this.resolvedMacro(macro)));
@@ -139,6 +153,7 @@ class RulesCompiler {
       let text = rule.condition;
       if (rule.exceptions.some((e) => e.values.length > 0)) text = `(${text})${rule.exceptions.map(exceptionConditionText).join('')}`;
       const ast = this.resolve(this.parse(text, rule.conditionItem), undefined, rule.conditionItem, text);
+      this.checkSize(ast, rule.conditionItem, text);
       let compiled;
       try {
         compiled = compileCondition(ast, table);
@@ -202,7 +217,13 @@ class RulesCompiler {
   }
 
   private parse(text: string, item: RawItem): Expr {
-    const substituted = substituteLists(text, this.lists, this.usedLists);
+    let substituted: string;
+    try {
+      substituted = substituteLists(text, this.lists, this.usedLists);
+    } catch (err) {
+      if (err instanceof LimitError) throw new ConditionProblem(err.message, START, item, text, true);
+      throw err;
+    }
     try {
       return parseCondition(substituted, { maxDepth: MAX_DEPTH });
     } catch (err) {
@@ -218,14 +239,38 @@ class RulesCompiler {
     if (this.resolving.includes(macro.name)) {
       throw new ConditionProblem(`reference loop in macro '${macro.name}'`, { idx: 0, line: 1, col: 1 }, macro.conditionItem, macro.condition);
     }
+    if (this.resolving.length >= RULES_LIMITS.macroDepth) {
+      throw new ConditionProblem(`macros nest deeper than ${RULES_LIMITS.macroDepth} levels (${this.resolving.slice(0, 3).join(' -> ')} -> ...)`,
+        START, macro.conditionItem, macro.condition, true);
+    }
     this.resolving.push(macro.name);
     try {
       const ast = this.resolve(this.parse(macro.condition, macro.conditionItem), macro.visibility, macro.conditionItem, macro.condition);
+      this.checkSize(ast, macro.conditionItem, macro.condition);
       this.macroAsts.set(macro.name, ast);
       return ast;
     } finally {
       this.resolving.pop();
     }
+  }
+
+  /** Refuses a condition whose macro-inlined tree passes RULES_LIMITS.expandedNodes (a "macro bomb"). */
+  private checkSize(ast: Expr, item: RawItem, text: string): void {
+    const n = this.sizeOf(ast);
+    if (n > RULES_LIMITS.expandedNodes) {
+      throw new ConditionProblem(`the condition expands to ${n > 1e12 ? 'over 10^12' : n} nodes once macros are inlined, over the limit of ${RULES_LIMITS.expandedNodes}`,
+        START, item, text, true);
+    }
+  }
+
+  private sizeOf(e: Expr): number {
+    const known = this.sizes.get(e);
+    if (known !== undefined) return known;
+    let n = 1;
+    if (e.kind === 'and' || e.kind === 'or') for (const c of e.children) n += this.sizeOf(c);
+    else if (e.kind === 'not') n += this.sizeOf(e.child);
+    this.sizes.set(e, n);
+    return n;
   }
 
   /** Replaces macro references (identifiers in check position) by their ASTs. */
@@ -254,6 +299,7 @@ class RulesCompiler {
       const code: ErrorCode = /is not a supported filter field|Undefined macro|reference loop/.test(err.message)
         ? 'LOAD_ERR_VALIDATE' : 'LOAD_ERR_COMPILE_CONDITION';
       this.error(locateInCondition(err.item, err.text, err.pos), err.item, code, err.message, type, name);
+      if (err.limit) this.result.errors.at(-1)!.limit = true;
       return;
     }
     throw err;

@@ -46,6 +46,8 @@ export interface LoadDiagnostic extends Location {
   item?: { type: 'rule' | 'macro' | 'list' | 'required_engine_version' | 'required_plugin_versions' | 'item'; name: string };
   /** The source line with a caret under the column. */
   snippet?: string;
+  /** Set when a resource limit (loader/limits.ts) was passed: `run` refuses to start rather than skip the item. */
+  limit?: true;
 }
 
 /** Thrown inside the loader to abort the current file with one error. */

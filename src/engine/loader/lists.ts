@@ -3,6 +3,7 @@
  * condition text before parsing (ENGINE_SEMANTICS.md §3.1-3.2).
  */
 import type { ListDef } from './collector.ts';
+import { LimitError, RULES_LIMITS } from './limits.ts';
 
 const DELIMS = new Set([' ', '\t', '\n', '\r', '(', ')', ',', '=']);
 
@@ -11,6 +12,8 @@ export interface ExpandedList {
   items: string[];
   /** The items joined as they replace the name: `a, b, "c d"`. */
   replacement: string;
+  /** Set when expansion passed RULES_LIMITS.listItems: the list is unusable (items are empty). */
+  tooBig?: string;
 }
 
 /** Expands every list in position order; an item naming an earlier-visible list is replaced by its items. */
@@ -19,12 +22,24 @@ export function expandLists(lists: Iterable<ListDef>, used: Set<string>): Expand
   const done = new Map<string, ExpandedList>();
   for (const def of ordered) {
     const items: string[] = [];
+    let tooBig: string | undefined;
     for (const item of def.items) {
       const ref = done.get(item);
-      if (ref && ref.def.index < def.visibility) {
-        items.push(...ref.items);
-        used.add(item);
-      } else items.push(item);
+      const expanded = ref && ref.def.index < def.visibility ? ref : undefined;
+      if (expanded) used.add(item);
+      if (expanded?.tooBig) tooBig = `it names list '${item}', which is over the limit`;
+      const add = expanded ? expanded.items.length : 1;
+      if (tooBig || items.length + add > RULES_LIMITS.listItems) {
+        tooBig ??= `it expands to more than ${RULES_LIMITS.listItems} items`;
+        break;
+      }
+      // A loop, not push(...items): spreading 100k+ arguments overflows the stack.
+      if (expanded) for (const x of expanded.items) items.push(x);
+      else items.push(item);
+    }
+    if (tooBig) {
+      done.set(def.name, { def, items: [], replacement: '', tooBig });
+      continue;
     }
     const replacement = items.map((i) => (i.includes(' ') && !i.startsWith('"') && !i.startsWith("'") ? `"${i}"` : i)).join(', ');
     done.set(def.name, { def, items, replacement });
@@ -51,6 +66,7 @@ export function substituteLists(text: string, lists: ExpandedList[], used: Set<s
         continue;
       }
       used.add(name);
+      if (list.tooBig) throw new LimitError(`list '${name}' cannot be used: ${list.tooBig}`);
       // The name goes together with the blanks around it; an empty list also takes one adjacent comma.
       let start = at;
       while (start > i && (text[start - 1] === ' ' || text[start - 1] === '\t')) start--;
@@ -71,6 +87,9 @@ export function substituteLists(text: string, lists: ExpandedList[], used: Set<s
       i = stop;
     }
     text = out + text.slice(i);
+    if (text.length > RULES_LIMITS.conditionChars) {
+      throw new LimitError(`the condition is longer than ${RULES_LIMITS.conditionChars} characters once lists are expanded`);
+    }
   }
   return text;
 }
