@@ -1,7 +1,7 @@
 // Router benchmark, Peregrine side by side with Falcosidekick in one run:
 //   node bench/router.ts [--falcosidekick=PATH] [--seconds=20] [--connections=32] [--only=paced5000,flat,latency,nats]
 //                        [--programs=peregrine,falcosidekick] [--peregrine-inflight=1|default] [--drain-timeout=300]
-//                        [--cpu-prof=DIR]
+//                        [--cpu-prof=DIR] [--peregrine-env=NAME=value,...]
 // The Falcosidekick binary comes from --falcosidekick or FALCOSIDEKICK_BIN (bench/README.md says how to build
 // it); without one, only Peregrine runs. Each program runs as its own process with the same load generator (a
 // worker thread posting over keep-alive connections) and the same loopback receiver (this process), and with
@@ -32,6 +32,12 @@ const FALCOSIDEKICK = args.get('falcosidekick') ?? process.env.FALCOSIDEKICK_BIN
 const PROGRAMS = (args.get('programs') ?? 'peregrine,falcosidekick').split(',').filter((p) => p !== 'falcosidekick' || FALCOSIDEKICK);
 const PEREGRINE_INFLIGHT = args.get('peregrine-inflight') ?? '1';
 const CPU_PROF = args.get('cpu-prof');
+// Extra environment for Peregrine only, e.g. --peregrine-env=UI_ENABLED=false (its config keys are env vars).
+const PEREGRINE_ENV = Object.fromEntries((args.get('peregrine-env') ?? '').split(',').filter(Boolean).map((kv) => {
+  const i = kv.indexOf('=');
+  if (i < 1) throw new Error(`--peregrine-env: "${kv}" is not NAME=value`);
+  return [kv.slice(0, i), kv.slice(i + 1)];
+}));
 const MAX_ALERTS = 4_000_000;
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -52,7 +58,7 @@ async function startProgram(program: string, output: Output): Promise<Running> {
     const cfg = join(dir, 'config.yaml');
     writeFileSync(cfg, `listenaddress: 127.0.0.1\nlistenport: ${port}\n${out}`);
     const nodeArgs = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] : [];
-    child = spawn(process.execPath, [...nodeArgs, 'bin/peregrine', 'route', '-c', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, [...nodeArgs, 'bin/peregrine', 'route', '-c', cfg], { env: { ...process.env, ...PEREGRINE_ENV }, stdio: ['ignore', 'pipe', 'pipe'] });
   } else {
     // Falcosidekick reads every key from the environment; nothing else is set, so the rest are its defaults.
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, LISTENADDRESS: '127.0.0.1', LISTENPORT: String(port) };
@@ -224,7 +230,7 @@ await nats?.stop();
 rx.server.closeAllConnections();
 rx.server.close();
 
-console.log(`router benchmark, node ${process.version}, ${CONNECTIONS} client connections, Peregrine webhook in flight: ${PEREGRINE_INFLIGHT}`);
+console.log(`router benchmark, node ${process.version}, ${CONNECTIONS} client connections, Peregrine webhook in flight: ${PEREGRINE_INFLIGHT}${Object.keys(PEREGRINE_ENV).length ? `, Peregrine env: ${JSON.stringify(PEREGRINE_ENV)}` : ''}`);
 console.table(rows);
 
 const find = (key: string, program: string) => rows.find((r) => r.scenario === scenarios.find((s) => s.key === key)?.name && r.program === program);

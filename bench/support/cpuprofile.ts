@@ -1,4 +1,5 @@
-// Summarises a V8 .cpuprofile (from node --cpu-prof): `node bench/support/cpuprofile.ts FILE [top=30]`.
+// Summarises a V8 .cpuprofile (from node --cpu-prof): `node bench/support/cpuprofile.ts FILE [top=30] [--skip=S]`
+// (--skip drops the first S seconds: start-up, module compilation).
 // Prints self time per function and inclusive time per package/source file, so the hot spots of a
 // bench run can be read without a browser.
 import { readFileSync } from 'node:fs';
@@ -6,7 +7,9 @@ import { readFileSync } from 'node:fs';
 interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
 interface Profile { nodes: Node[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number }
 
-const [file, topArg] = process.argv.slice(2);
+const skipArg = process.argv.find((a) => a.startsWith('--skip='));
+const skipUs = skipArg ? Number(skipArg.slice(7)) * 1e6 : 0;
+const [file, topArg] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 if (!file) throw new Error('usage: node bench/support/cpuprofile.ts FILE.cpuprofile [top=30]');
 const top = Number(topArg ?? 30);
 const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
@@ -15,7 +18,12 @@ const parent = new Map<number, number>();
 for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
 
 const selfUs = new Map<number, number>();
-for (let i = 0; i < p.samples.length; i++) selfUs.set(p.samples[i]!, (selfUs.get(p.samples[i]!) ?? 0) + (p.timeDeltas[i] ?? 0));
+let elapsed = 0;
+for (let i = 0; i < p.samples.length; i++) {
+  elapsed += p.timeDeltas[i] ?? 0;
+  if (elapsed < skipUs) continue;
+  selfUs.set(p.samples[i]!, (selfUs.get(p.samples[i]!) ?? 0) + (p.timeDeltas[i] ?? 0));
+}
 const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
 
 const where = (n: Node) => {
