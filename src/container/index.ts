@@ -24,6 +24,9 @@ export interface ContainerMetadataService {
   close(): void;
 }
 
+/** The provider the field table asks now (the last service started; one per process in practice). */
+let registered: object | undefined;
+
 export function startContainerMetadata(cfg: ContainerConfig, deps: { log: CacheLog; registry?: Registry }): ContainerMetadataService {
   const clients: RuntimeClient[] = [];
   const timeout = cfg.timeoutms;
@@ -51,14 +54,19 @@ export function startContainerMetadata(cfg: ContainerConfig, deps: { log: CacheL
   // Namespaces other than default/k8s.io/moby: learnt at start (and from events), for the /<namespace>/<id> layout.
   void containerd?.listNamespaces().catch(() => undefined);
   // The field table reads ContainerInfo.metadata; lookups by id (a pod's sandbox) come here.
-  setContainerMetadataProvider({ containerInfo: (id) => cache.peek(id)?.metadata });
+  const provider = { containerInfo: (id: string) => cache.peek(id)?.metadata };
+  setContainerMetadataProvider(provider);
+  registered = provider;
 
   return {
     namespaces: containerd?.namespaces ?? new Set(['default', 'k8s.io', 'moby']),
     intern: (c) => cache.intern(c),
     cache,
     close() {
-      setContainerMetadataProvider(undefined);
+      if (registered === provider) {
+        setContainerMetadataProvider(undefined);
+        registered = undefined;
+      }
       cache.close();
       for (const c of clients) c.close();
     },

@@ -80,12 +80,19 @@ describe('container metadata from real containerd, CRI and Docker', { skip }, ()
     assert.equal(m.privileged, true);
   });
 
-  test('ctr with a non-hex id in another namespace: found through /<namespace>/<id> once containerd lists it', async () => {
+  test('ctr with a non-hex id in a namespace of its own: /<namespace>/<id> is recognised once containerd reports it', async () => {
+    const ns = `team${process.pid}`;
     const id = `web-${process.pid}`;
-    await rt.runCtr({ id, namespace: 'default' });
-    const m = await filled(await rt.pidOf(id));
+    assert.equal(containerFromCgroupPaths([`/${ns}/${id}`], svc.namespaces), undefined, 'an unknown namespace is a host cgroup');
+    await rt.importImage(ns);
+    await rt.runCtr({ id, namespace: ns });
+    const pid = await rt.pidOf(id, ns);
+    // The namespace arrives with containerd's events for the new container.
+    await eventually(() => assert.ok(svc.namespaces.has(ns)), 10_000);
+    const m = await filled(pid);
     assert.equal(m.fullId, id);
     assert.equal(m.name, id);
+    assert.equal(m.image, IMAGE);
   });
 
   test('CRI: container name, pod name/namespace/uid as kubelet labels, pod labels, sandbox id, pod IP', async () => {
@@ -120,6 +127,24 @@ describe('container metadata from real containerd, CRI and Docker', { skip }, ()
     assert.match(m.imageId ?? '', /^[0-9a-f]{12}$/);
     assert.equal(m.labels?.tier, 'web');
     assert.deepEqual(m.mounts?.find((x) => x.dest === '/hostetc'), { source: '/etc', dest: '/hostetc', mode: 'ro', rdwr: false, propagation: 'rprivate' });
+  });
+
+  test('podman\'s path (a libpod cgroup) speaks the Docker-compatible API: here dockerd\'s socket stands in for podman\'s', async () => {
+    const name = `pod${process.pid}`;
+    const id = await rt.docker(['run', '-d', '--name', name, IMAGE, 'sleep', '3600']);
+    const podman = startContainerMetadata(containerSchema.parse({
+      containerd: { enabled: false }, cri: { enabled: false }, docker: { enabled: false }, podman: { socket: rt.dockerSocket },
+    }), { log });
+    try {
+      // What the capture would intern for /machine.slice/libpod-<id>.scope.
+      const info = podman.intern({ fullId: id, runtime: 'podman' });
+      await eventually(() => assert.ok(info.metadata), 10_000);
+      assert.equal(info.metadata!.type, 'podman');
+      assert.equal(info.metadata!.name, name);
+      assert.equal(info.metadata!.imageRepository, IMAGE_REPOSITORY);
+    } finally {
+      podman.close();
+    }
   });
 
   test('time to fill and lookups are metrics; an absent runtime was logged once, never retried into the log', async () => {

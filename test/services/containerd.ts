@@ -156,6 +156,11 @@ export class Containerd {
     return out;
   }
 
+  /** Makes the test image available in another containerd namespace. */
+  async importImage(namespace: string): Promise<void> {
+    await this.ctr(['-n', namespace, 'images', 'import', join(this.dir, 'image', 'layout.tar')]);
+  }
+
   async ctr(args: string[]): Promise<string> {
     const { stdout } = await run('/usr/bin/ctr', ['-a', this.socket, ...args], { maxBuffer: 16 << 20 });
     return stdout;
