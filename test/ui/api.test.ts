@@ -42,6 +42,7 @@ test('live filter agrees with the store\'s filter semantics', () => {
   assert.equal(liveMatch({ search: 'bas' })(a), true, 'field values, prefix on the last word');
   assert.equal(liveMatch({ search: 'shadow etc' })(a), true, 'terms in any order');
   assert.equal(liveMatch({ search: 'spawned shell' })(a), true);
+  assert.equal(liveMatch({ search: 'spawned zsh' })(a), false, 'every word must occur');
   assert.equal(liveMatch({ search: 'zsh' })(a), false);
   assert.equal(liveMatch({ to: 5000 })(a), false);
   assert.equal(liveMatch({ hostnames: ['h2'] })(a), false);

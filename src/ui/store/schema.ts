@@ -1,10 +1,11 @@
+import { rollupDdl } from './rollups.ts';
+
 /**
  * The store's tables. Repeated strings (rule, source, hostname, tag, container) are kept once in `names`
- * and referenced by id, which keeps rows small and grouping cheap. `rollup` counts alerts per minute and
- * per combination of those dimensions, so dashboard counts and histograms read thousands of rows
- * instead of millions; `rollup_tags` does the same per tag.
+ * and referenced by id, which keeps rows small and grouping cheap. The rollup tables (rollups.ts) keep
+ * counts per hour or minute, so dashboard counts and histograms read thousands of rows instead of millions.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export const NAME_KINDS = { rule: 1, source: 2, hostname: 3, tag: 4, container: 5 } as const;
 export type NameKind = keyof typeof NAME_KINDS;
@@ -33,7 +34,6 @@ CREATE TABLE IF NOT EXISTS alerts (
 CREATE INDEX IF NOT EXISTS alerts_t ON alerts (t);
 CREATE INDEX IF NOT EXISTS alerts_p ON alerts (p, t);
 CREATE INDEX IF NOT EXISTS alerts_rule ON alerts (rule, t);
-CREATE INDEX IF NOT EXISTS alerts_source ON alerts (source, t);
 CREATE INDEX IF NOT EXISTS alerts_host ON alerts (host, t);
 CREATE INDEX IF NOT EXISTS alerts_container ON alerts (container, t);
 CREATE TABLE IF NOT EXISTS alert_tags (
@@ -42,15 +42,6 @@ CREATE TABLE IF NOT EXISTS alert_tags (
   PRIMARY KEY (alert, tag)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS alert_tags_tag ON alert_tags (tag, alert);
-CREATE VIRTUAL TABLE IF NOT EXISTS alerts_fts USING fts5 (output, fields, content='', contentless_delete=1);
-CREATE TABLE IF NOT EXISTS rollup (
-  minute INTEGER NOT NULL, p INTEGER NOT NULL, rule INTEGER NOT NULL, source INTEGER NOT NULL,
-  host INTEGER NOT NULL, container INTEGER NOT NULL, n INTEGER NOT NULL,
-  PRIMARY KEY (minute, p, rule, source, host, container)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS rollup_tags (
-  minute INTEGER NOT NULL, tag INTEGER NOT NULL, p INTEGER NOT NULL, rule INTEGER NOT NULL, source INTEGER NOT NULL,
-  host INTEGER NOT NULL, container INTEGER NOT NULL, n INTEGER NOT NULL,
-  PRIMARY KEY (minute, tag, p, rule, source, host, container)
-) WITHOUT ROWID;
+CREATE VIRTUAL TABLE IF NOT EXISTS alerts_fts USING fts5 (output, fields, content='', contentless_delete=1, detail=none);
+${rollupDdl()}
 `;

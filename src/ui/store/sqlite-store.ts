@@ -9,13 +9,15 @@ import type {
 } from './contract.ts';
 import { fieldText, ftsQuery } from './fts.ts';
 import { NAME_KINDS, SCHEMA_VERSION, DDL, type NameKind } from './schema.ts';
-import { rangeParts, whereFor, type Where } from './where.ts';
+import { chooseRollup, rangeParts, ROLLUPS, type Dim, type Rollup } from './rollups.ts';
+import { whereFor, type Where } from './where.ts';
 
-const MINUTE = 60_000;
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 1000;
 /** Retention deletes this many alerts per transaction, so a reader never waits long. */
 const DELETE_CHUNK = 5000;
+/** Up to this many search matches, a page is built from the matches rather than from the time index. */
+const FTS_DRIVEN_MAX = 50_000;
 
 type Row = Record<string, SQLInputValue>;
 
@@ -60,6 +62,7 @@ class SqliteAlertStore implements AlertStore {
   private readonly timer: NodeJS.Timeout;
   private closed = false;
   private readonly walBytes: number;
+  private readonly rollupAdd: StatementSync[];
 
   constructor(db: DatabaseSync, opts: StoreOptions) {
     this.db = db;
@@ -77,13 +80,11 @@ class SqliteAlertStore implements AlertStore {
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       tag: db.prepare('INSERT OR IGNORE INTO alert_tags (alert, tag) VALUES (?, ?)'),
       fts: db.prepare('INSERT INTO alerts_fts (rowid, output, fields) VALUES (?, ?, ?)'),
-      rollup: db.prepare(`INSERT INTO rollup (minute, p, rule, source, host, container, n) VALUES (?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT DO UPDATE SET n = n + excluded.n`),
-      rollupTag: db.prepare(`INSERT INTO rollup_tags (minute, tag, p, rule, source, host, container, n) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT DO UPDATE SET n = n + excluded.n`),
       get: db.prepare('SELECT * FROM alerts WHERE id = ?'),
     };
     // Age retention also has to run when no alert arrives.
+    this.rollupAdd = ROLLUPS.map((r) => db.prepare(`INSERT INTO ${r.table} (b, ${r.dims.join(', ')}, n)
+      VALUES (?, ${r.dims.map(() => '?').join(', ')}, ?) ON CONFLICT DO UPDATE SET n = n + excluded.n`));
     this.timer = setInterval(() => { this.enforceRetention(); }, 60_000);
     this.timer.unref();
     this.enforceRetention();
@@ -93,42 +94,40 @@ class SqliteAlertStore implements AlertStore {
     if (alerts.length === 0) return;
     if (this.opts.maxBytes > 0) this.makeRoom(alerts.length);
     const stored: StoredAlert[] = [];
-    const rollup = new Map<string, number>();
-    const rollupTags = new Map<string, number>();
+    const sums = ROLLUPS.map(() => new Map<string, number>());
+    const bump = (i: number, key: string) => sums[i]!.set(key, (sums[i]!.get(key) ?? 0) + 1);
     this.db.exec('BEGIN IMMEDIATE');
     try {
       for (const a of alerts) {
         const t = alertTimeMs(a.time);
-        const p = priorityRank(a.priority);
-        const rule = this.nameId('rule', a.rule);
-        const source = this.nameId('source', a.source);
-        const host = this.nameId('hostname', a.hostname);
+        const row = { p: priorityRank(a.priority), rule: this.nameId('rule', a.rule), source: this.nameId('source', a.source),
+          host: this.nameId('hostname', a.hostname), container: 0, tag: 0 };
         const containerValue = containerOf(a.output_fields);
-        const container = containerValue === undefined ? 0 : this.nameId('container', containerValue);
-        const fields = JSON.stringify(a.output_fields);
-        const r = this.stmts.alert!.run(t, p, rule, source, host, container, a.uuid, a.time, JSON.stringify(a.tags), a.output, fields);
+        if (containerValue !== undefined) row.container = this.nameId('container', containerValue);
+        const r = this.stmts.alert!.run(t, row.p, row.rule, row.source, row.host, row.container, a.uuid, a.time,
+          JSON.stringify(a.tags), a.output, JSON.stringify(a.output_fields));
         const id = Number(r.lastInsertRowid);
         this.stmts.fts!.run(id, a.output, fieldText(a.output_fields));
-        const dims = `${p},${rule},${source},${host},${container}`;
-        const minute = Math.floor(t / MINUTE);
-        const key = `${minute},${dims}`;
-        rollup.set(key, (rollup.get(key) ?? 0) + 1);
-        for (const tag of new Set(a.tags)) {
-          const tagId = this.nameId('tag', tag);
-          this.stmts.tag!.run(id, tagId);
-          const tk = `${minute},${tagId},${dims}`;
-          rollupTags.set(tk, (rollupTags.get(tk) ?? 0) + 1);
-        }
+        const tagIds = [...new Set(a.tags)].map((tag) => this.nameId('tag', tag));
+        for (const tagId of tagIds) this.stmts.tag!.run(id, tagId);
+        ROLLUPS.forEach((ru, i) => {
+          const b = Math.floor(t / ru.grainMs);
+          if (!ru.dims.includes('tag')) return bump(i, `${b},${ru.dims.map((d) => row[d]).join(',')}`);
+          for (const tagId of tagIds) {
+            row.tag = tagId;
+            bump(i, `${b},${ru.dims.map((d) => row[d]).join(',')}`);
+          }
+        });
         stored.push({ ...a, id, timeMs: t });
       }
-      for (const [k, n] of rollup) this.stmts.rollup!.run(...k.split(',').map(Number), n);
-      for (const [k, n] of rollupTags) this.stmts.rollupTag!.run(...k.split(',').map(Number), n);
+      sums.forEach((m, i) => { for (const [k, n] of m) this.rollupAdd[i]!.run(...k.split(',').map(Number), n); });
       this.db.exec('COMMIT');
     } catch (err) {
       this.db.exec('ROLLBACK');
       this.forgetUncommittedNames();
       throw err;
     }
+    this.pending = [];
     // Near the size limit the WAL must not keep a copy of the last transaction's pages on disk.
     if (this.opts.maxBytes > 0 && fileSize(`${this.opts.file}-wal`) > this.walBytes) this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
     for (const l of this.listeners) l(stored);
@@ -138,19 +137,28 @@ class SqliteAlertStore implements AlertStore {
     const limit = clampLimit(q.limit);
     const w = this.where(q);
     if (!w) return { alerts: [] };
-    const params = [...w.params];
-    let cond = w.sql;
     const c = decodeCursor(q.cursor);
-    if (c) {
-      cond = `${cond ? `${cond} AND ` : ''}(t, id) < (?, ?)`;
-      params.push(c.t, c.id);
+    const page = (sql: string, params: SQLInputValue[], from: string) => {
+      const conds = [sql, c ? '(t, id) < (?, ?)' : ''].filter(Boolean).join(' AND ');
+      return this.prepare(`SELECT alerts.* FROM ${from} ${conds ? `WHERE ${conds}` : ''} ORDER BY t DESC, id DESC LIMIT ?`)
+        .all(...params, ...(c ? [c.t, c.id] : []), limit + 1) as Row[];
+    };
+    let rows: Row[];
+    // A search matching few alerts is answered from the search index, then sorted; one matching many by
+    // walking the time index until a page is full.
+    if (w.fts && this.ftsMatches(w.fts.query) <= FTS_DRIVEN_MAX) {
+      rows = page(w.fts.sql, [w.fts.query, ...w.fts.params], '(SELECT rowid AS rid FROM alerts_fts WHERE alerts_fts MATCH ?) f CROSS JOIN alerts ON alerts.id = f.rid');
+    } else {
+      rows = page(w.sql, w.params, 'alerts');
     }
-    const rows = this.prepare(`SELECT * FROM alerts ${cond ? `WHERE ${cond}` : ''} ORDER BY t DESC, id DESC LIMIT ?`)
-      .all(...params, limit + 1) as Row[];
     const more = rows.length > limit;
     const alerts = rows.slice(0, limit).map((r) => this.decode(r));
     const last = alerts.at(-1);
     return more && last ? { alerts, next: encodeCursor(last.timeMs, last.id) } : { alerts };
+  }
+
+  private ftsMatches(query: string): number {
+    return (this.prepare('SELECT count(*) AS n FROM alerts_fts WHERE alerts_fts MATCH ?').get(query) as { n: number }).n;
   }
 
   *iterate(q: AlertQuery, chunk = 1000): Iterable<StoredAlert[]> {
@@ -196,8 +204,8 @@ class SqliteAlertStore implements AlertStore {
     if (!w) return [];
     const buckets = new Map<number, HistogramBucket>();
     for (const part of this.histogramParts(q, w, bucketMs)) {
-      for (const r of this.prepare(part.sql).all(...part.params) as { b: number; p: number; n: number }[]) {
-        const t = r.b * bucketMs;
+      for (const r of this.prepare(part.sql).all(...part.params) as { bk: number; p: number; n: number }[]) {
+        const t = r.bk * bucketMs;
         let bucket = buckets.get(t);
         if (!bucket) buckets.set(t, bucket = { t, total: 0, byPriority: {} });
         const name = PRIORITIES[r.p - 1]!;
@@ -289,18 +297,15 @@ class SqliteAlertStore implements AlertStore {
       this.db.exec('DELETE FROM temp.doomed');
       const add = this.prepare('INSERT INTO temp.doomed (id) VALUES (?)');
       for (const id of ids) add.run(id);
-      const dims = 'p, rule, source, host, container';
-      const sub = this.prepare(`UPDATE rollup SET n = n - ? WHERE minute = ? AND p = ? AND rule = ? AND source = ? AND host = ? AND container = ?`);
-      for (const r of this.prepare(`SELECT t / ${MINUTE} AS m, ${dims}, count(*) AS n FROM alerts WHERE id IN temp.doomed GROUP BY m, ${dims}`).all() as Row[]) {
-        sub.run(r.n!, r.m!, r.p!, r.rule!, r.source!, r.host!, r.container!);
+      for (const ru of ROLLUPS) {
+        const tagged = ru.dims.includes('tag');
+        const cols = ru.dims.map((d) => (d === 'tag' ? 'g.tag' : `alerts.${d}`));
+        const sub = this.prepare(`UPDATE ${ru.table} SET n = n - ? WHERE b = ? AND ${ru.dims.map((d) => `${d} = ?`).join(' AND ')}`);
+        const groups = this.prepare(`SELECT alerts.t / ${ru.grainMs} AS b, ${cols.map((c, i) => `${c} AS d${i}`).join(', ')}, count(*) AS n
+          FROM alerts ${tagged ? 'JOIN alert_tags g ON g.alert = alerts.id' : ''} WHERE alerts.id IN temp.doomed GROUP BY b, ${cols.join(', ')}`).all() as Row[];
+        for (const r of groups) sub.run(r.n!, r.b!, ...ru.dims.map((_, i) => r[`d${i}`]!));
+        this.db.exec(`DELETE FROM ${ru.table} WHERE n <= 0`);
       }
-      const subTag = this.prepare(`UPDATE rollup_tags SET n = n - ? WHERE minute = ? AND tag = ? AND p = ? AND rule = ? AND source = ? AND host = ? AND container = ?`);
-      for (const r of this.prepare(`SELECT a.t / ${MINUTE} AS m, g.tag AS tag, a.p AS p, a.rule AS rule, a.source AS source, a.host AS host,
-          a.container AS container, count(*) AS n FROM alerts a JOIN alert_tags g ON g.alert = a.id
-          WHERE a.id IN temp.doomed GROUP BY m, tag, a.p, a.rule, a.source, a.host, a.container`).all() as Row[]) {
-        subTag.run(r.n!, r.m!, r.tag!, r.p!, r.rule!, r.source!, r.host!, r.container!);
-      }
-      this.db.exec('DELETE FROM rollup WHERE n <= 0; DELETE FROM rollup_tags WHERE n <= 0');
       const delFts = this.prepare('DELETE FROM alerts_fts WHERE rowid = ?');
       for (const id of ids) delFts.run(id);
       this.db.exec('DELETE FROM alert_tags WHERE alert IN temp.doomed; DELETE FROM alerts WHERE id IN temp.doomed');
@@ -339,45 +344,42 @@ class SqliteAlertStore implements AlertStore {
   }
 
   private countParts(q: AlertQuery, w: Where, by: CountDimension): { sql: string; params: SQLInputValue[] }[] {
-    if (by === 'tag') {
-      // An alert counts once per tag it carries. Column names of alerts and alert_tags do not overlap.
-      const raw = (cond: string) => `SELECT g.tag AS k, count(*) AS n FROM alerts JOIN alert_tags g ON g.alert = alerts.id ${cond ? `WHERE ${cond}` : ''} GROUP BY g.tag`;
-      // rollup_tags holds one tag per row, so it cannot say which other tags an alert of a filtered tag has.
-      return w.rollupTable === 'rollup' ? this.rollupParts(q, w, 'rollup_tags', 'tag', raw) : [{ sql: raw(w.sql), params: w.params }];
-    }
-    const col = by === 'priority' ? 'p' : by === 'hostname' ? 'host' : by;
-    const raw = (cond: string) => `SELECT ${col} AS k, count(*) AS n FROM alerts ${cond ? `WHERE ${cond}` : ''} GROUP BY ${col}`;
-    return w.rollupTable ? this.rollupParts(q, w, w.rollupTable, col, raw) : [{ sql: raw(w.sql), params: w.params }];
+    const col: Dim = by === 'priority' ? 'p' : by === 'hostname' ? 'host' : by;
+    // An alert counts once per tag it carries. Column names of alerts and alert_tags do not overlap.
+    const raw = col === 'tag'
+      ? (cond: string) => `SELECT g.tag AS k, count(*) AS n FROM alerts JOIN alert_tags g ON g.alert = alerts.id ${cond ? `WHERE ${cond}` : ''} GROUP BY g.tag`
+      : (cond: string) => `SELECT ${col} AS k, count(*) AS n FROM alerts ${cond ? `WHERE ${cond}` : ''} GROUP BY ${col}`;
+    // A tag rollup row holds one tag, so it cannot say which other tags an alert of a filtered tag has.
+    const ru = w.rawOnly || (col === 'tag' && w.dims.some((d) => d.dim === 'tag')) ? undefined : chooseRollup(new Set([...w.dims.map((d) => d.dim), col]));
+    if (!ru) return [{ sql: raw(w.sql), params: w.params }];
+    return this.rollupParts(q, w, ru, raw, (cond) => `SELECT ${col} AS k, sum(n) AS n FROM ${ru.table} ${cond} GROUP BY ${col}`);
   }
 
   private histogramParts(q: AlertQuery, w: Where, bucketMs: number): { sql: string; params: SQLInputValue[] }[] {
-    const raw = (cond: string) => `SELECT t / ${bucketMs} AS b, p, count(*) AS n FROM alerts ${cond ? `WHERE ${cond}` : ''} GROUP BY b, p`;
-    if (!w.rollupTable || bucketMs % MINUTE !== 0) return [{ sql: raw(w.sql), params: w.params }];
-    const perBucket = bucketMs / MINUTE;
-    const parts: { sql: string; params: SQLInputValue[] }[] = [];
-    const { edges, minuteFrom, minuteTo } = rangeParts(q.from, q.to);
-    for (const e of edges) {
-      const c = [w.sqlNoTime, 't >= ? AND t < ?'].filter(Boolean).join(' AND ');
-      parts.push({ sql: raw(c), params: [...w.paramsNoTime, e.from, e.to] });
-    }
-    const rc = [w.rollupSql, minuteFrom !== undefined ? 'minute >= ?' : '', minuteTo !== undefined ? 'minute < ?' : ''].filter(Boolean).join(' AND ');
-    const rp = [...w.rollupParams, ...(minuteFrom !== undefined ? [minuteFrom] : []), ...(minuteTo !== undefined ? [minuteTo] : [])];
-    parts.push({ sql: `SELECT minute / ${perBucket} AS b, p, sum(n) AS n FROM ${w.rollupTable} ${rc ? `WHERE ${rc}` : ''} GROUP BY b, p`, params: rp });
-    return parts;
+    const raw = (cond: string) => `SELECT t / ${bucketMs} AS bk, p, count(*) AS n FROM alerts ${cond ? `WHERE ${cond}` : ''} GROUP BY bk, p`;
+    const ru = w.rawOnly ? undefined : chooseRollup(new Set([...w.dims.map((d) => d.dim), 'p']), bucketMs);
+    if (!ru) return [{ sql: raw(w.sql), params: w.params }];
+    const per = bucketMs / ru.grainMs;
+    return this.rollupParts(q, w, ru, raw, (cond) => `SELECT b / ${per} AS bk, p, sum(n) AS n FROM ${ru.table} ${cond} GROUP BY bk, p`);
   }
 
-  /** Whole minutes from the rollup table, the partial minutes at the range's ends from the alerts. */
-  private rollupParts(q: AlertQuery, w: Where, table: string, col: string, raw: (cond: string) => string):
+  /** Whole buckets from the rollup, the partial buckets at the range's ends from the alerts. */
+  private rollupParts(q: AlertQuery, w: Where, ru: Rollup, raw: (cond: string) => string, rolled: (where: string) => string):
     { sql: string; params: SQLInputValue[] }[] {
     const parts: { sql: string; params: SQLInputValue[] }[] = [];
-    const { edges, minuteFrom, minuteTo } = rangeParts(q.from, q.to);
+    const { edges, bFrom, bTo } = rangeParts(q.from, q.to, ru.grainMs);
     for (const e of edges) {
-      const c = [w.sqlNoTime, 't >= ? AND t < ?'].filter(Boolean).join(' AND ');
-      parts.push({ sql: raw(c), params: [...w.paramsNoTime, e.from, e.to] });
+      parts.push({ sql: raw([w.sqlNoTime, 't >= ? AND t < ?'].filter(Boolean).join(' AND ')), params: [...w.paramsNoTime, e.from, e.to] });
     }
-    const rc = [w.rollupSql, minuteFrom !== undefined ? 'minute >= ?' : '', minuteTo !== undefined ? 'minute < ?' : ''].filter(Boolean).join(' AND ');
-    const rp = [...w.rollupParams, ...(minuteFrom !== undefined ? [minuteFrom] : []), ...(minuteTo !== undefined ? [minuteTo] : [])];
-    parts.push({ sql: `SELECT ${col} AS k, sum(n) AS n FROM ${table} ${rc ? `WHERE ${rc}` : ''} GROUP BY ${col}`, params: rp });
+    const conds: string[] = [];
+    const params: SQLInputValue[] = [];
+    for (const d of w.dims) {
+      conds.push(d.ids.length === 1 ? `${d.dim} = ?` : `${d.dim} IN (${d.ids.map(() => '?').join(', ')})`);
+      params.push(...d.ids);
+    }
+    if (bFrom !== undefined) { conds.push('b >= ?'); params.push(bFrom); }
+    if (bTo !== undefined) { conds.push('b < ?'); params.push(bTo); }
+    parts.push({ sql: rolled(conds.length ? `WHERE ${conds.join(' AND ')}` : ''), params });
     return parts;
   }
 

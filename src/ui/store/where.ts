@@ -1,22 +1,22 @@
 import type { SQLInputValue } from 'node:sqlite';
 import { priorityRank } from '../../alert/priority.ts';
 import type { AlertFilter } from './contract.ts';
+import type { Dim } from './rollups.ts';
 import type { NameKind } from './schema.ts';
 
-const MINUTE = 60_000;
-
-/** A filter as SQL: over `alerts`, and (when the filter allows it) over a rollup table. */
+/** A filter as SQL over `alerts`, plus what a rollup needs to answer it. */
 export interface Where {
   sql: string;
   params: SQLInputValue[];
-  /** The same without the time range (for the partial minutes at the range's ends). */
+  /** The same without the time range (for the partial buckets at the range's ends). */
   sqlNoTime: string;
   paramsNoTime: SQLInputValue[];
-  /** The rollup table that answers this filter exactly, if any: no search, at most one tag. */
-  rollupTable?: 'rollup' | 'rollup_tags';
-  /** Conditions over that rollup table, without the time range. */
-  rollupSql: string;
-  rollupParams: SQLInputValue[];
+  /** Conditions per dimension (column = value or IN list), for rollup tables. */
+  dims: { dim: Dim; ids: number[] }[];
+  /** Only the alerts can answer: a search, or several tags (an alert with two of them counts once). */
+  rawOnly: boolean;
+  /** With a search: the FTS5 query, and the conditions other than the search (to drive a query from the index). */
+  fts?: { query: string; sql: string; params: SQLInputValue[] };
 }
 
 /**
@@ -27,71 +27,52 @@ export function whereFor(f: AlertFilter, idOf: (kind: NameKind, value: string) =
   fts: string | undefined): Where | undefined {
   const conds: string[] = [];
   const params: SQLInputValue[] = [];
-  const rollupConds: string[] = [];
-  const rollupParams: SQLInputValue[] = [];
-  const inList = (col: string, values: number[]) => {
-    const c = values.length === 1 ? `${col} = ?` : `${col} IN (${values.map(() => '?').join(', ')})`;
-    conds.push(c); params.push(...values);
-    rollupConds.push(c); rollupParams.push(...values);
+  const dims: Where['dims'] = [];
+  let rawOnly = false;
+  const inList = (col: Dim, values: number[]) => {
+    conds.push(values.length === 1 ? `${col} = ?` : `${col} IN (${values.map(() => '?').join(', ')})`);
+    params.push(...values);
+    dims.push({ dim: col, ids: values });
   };
   if (f.priorities?.length) inList('p', [...new Set(f.priorities.map(priorityRank))]);
-  const named: [NameKind, string, string[] | undefined][] = [
+  const named: [NameKind, Dim, string[] | undefined][] = [
     ['rule', 'rule', f.rules], ['source', 'source', f.sources], ['hostname', 'host', f.hostnames], ['container', 'container', f.containers],
   ];
   for (const [kind, col, values] of named) {
     if (!values?.length) continue;
     const ids = values.map((v) => (kind === 'container' && v === '' ? 0 : idOf(kind, v))).filter((x): x is number => x !== undefined);
     if (ids.length === 0) return undefined;
-    inList(col, ids);
+    inList(col, [...new Set(ids)]);
   }
-  let rollupTable: Where['rollupTable'] = 'rollup';
   if (f.tags?.length) {
-    const ids = f.tags.map((v) => idOf('tag', v)).filter((x): x is number => x !== undefined);
+    const ids = [...new Set(f.tags.map((v) => idOf('tag', v)).filter((x): x is number => x !== undefined))];
     if (ids.length === 0) return undefined;
     conds.push(`id IN (SELECT alert FROM alert_tags WHERE tag IN (${ids.map(() => '?').join(', ')}))`);
     params.push(...ids);
-    if (ids.length === 1) {
-      rollupTable = 'rollup_tags';
-      rollupConds.push('tag = ?'); rollupParams.push(ids[0]!);
-    } else rollupTable = undefined;
+    if (ids.length === 1) dims.push({ dim: 'tag', ids });
+    else rawOnly = true;
   }
+  const others = { conds: [...conds], params: [...params] };
   if (fts) {
     conds.push('id IN (SELECT rowid FROM alerts_fts WHERE alerts_fts MATCH ?)');
     params.push(fts);
-    rollupTable = undefined;
-  } else if (f.search?.trim() && !fts) {
+    rawOnly = true;
+  } else if (f.search?.trim()) {
     // Only punctuation was typed: nothing can match a word.
     return undefined;
   }
   const sqlNoTime = conds.join(' AND ');
   const paramsNoTime = [...params];
-  if (f.from !== undefined) { conds.push('t >= ?'); params.push(f.from); }
-  if (f.to !== undefined) { conds.push('t < ?'); params.push(f.to); }
-  return { sql: conds.join(' AND '), params, sqlNoTime, paramsNoTime, rollupTable, rollupSql: rollupConds.join(' AND '), rollupParams };
-}
-
-/**
- * Splits a time range into whole minutes (answered by a rollup table) and the partial minutes at its ends
- * (answered from the alerts themselves).
- */
-export function rangeParts(from: number | undefined, to: number | undefined):
-  { edges: { from: number; to: number }[]; minuteFrom?: number; minuteTo?: number } {
-  const edges: { from: number; to: number }[] = [];
-  let minuteFrom: number | undefined;
-  let minuteTo: number | undefined;
-  if (from !== undefined) {
-    minuteFrom = Math.ceil(from / MINUTE);
-    const end = Math.min(minuteFrom * MINUTE, to ?? Infinity);
-    if (end > from) edges.push({ from, to: end });
+  for (const c of [conds, others.conds]) {
+    if (f.from !== undefined) c.push('t >= ?');
+    if (f.to !== undefined) c.push('t < ?');
   }
-  if (to !== undefined) {
-    minuteTo = Math.floor(to / MINUTE);
-    if (minuteFrom !== undefined && minuteTo < minuteFrom) {
-      // The whole range lies inside one minute: the first edge already covers it.
-      return { edges, minuteFrom, minuteTo: minuteFrom };
-    }
-    const start = minuteTo * MINUTE;
-    if (to > start) edges.push({ from: start, to });
+  for (const p of [params, others.params]) {
+    if (f.from !== undefined) p.push(f.from);
+    if (f.to !== undefined) p.push(f.to);
   }
-  return { edges, minuteFrom, minuteTo };
+  return {
+    sql: conds.join(' AND '), params, sqlNoTime, paramsNoTime, dims, rawOnly,
+    ...(fts ? { fts: { query: fts, sql: others.conds.join(' AND '), params: others.params } } : {}),
+  };
 }
