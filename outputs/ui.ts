@@ -12,7 +12,8 @@ export const uiOutput = defineOutput({
   configPath: ['ui'],
   schema: uiSchema,
   isEnabled: (c) => c.enabled,
-  delivery: { maxBatch: 1000, concurrency: 1 },
+  // Alerts trickling in would each pay a transaction; waiting 100 ms (invisible in a UI) batches them.
+  delivery: { maxBatch: 1000, batchWaitMs: 100, concurrency: 1 },
   create(c, ctx) {
     const store = acquireStore(storeOptions(c));
     ctx.log.info({ dbfile: c.dbfile, retention: c.retention, maxbytes: c.maxbytes }, 'ui store open');

@@ -34,7 +34,7 @@ interface Block extends AlertFilter {
   [key: string]: unknown;
 }
 
-const TUNING_DEFAULTS: DeliveryTuning = { maxBatch: 1, concurrency: 1, adaptive: false, ratePerSecond: 0, timeoutMs: 10000 };
+const TUNING_DEFAULTS: DeliveryTuning = { maxBatch: 1, batchWaitMs: 0, concurrency: 1, adaptive: false, ratePerSecond: 0, timeoutMs: 10000 };
 /** Upper bound of adaptive concurrency when maxconcurrentrequests is not set. */
 export const ADAPTIVE_DEFAULT_MAX = 64;
 
@@ -73,6 +73,7 @@ export async function createInstances(config: PeregrineConfig, registry: readonl
       const cap = d.maxconcurrentrequests ?? block.maxconcurrentrequests;
       const settings: QueueSettings = {
         maxBatch: d.maxbatch ?? t.maxBatch,
+        batchWaitMs: t.batchWaitMs,
         concurrency: cap ?? (t.adaptive ? ADAPTIVE_DEFAULT_MAX : t.concurrency),
         adaptive: t.adaptive,
         ratePerSecond: d.ratepersecond ?? t.ratePerSecond,

@@ -36,6 +36,8 @@ export interface OutputDefinition<S extends z.ZodType = z.ZodType> {
 export interface DeliveryTuning {
   /** Alerts handed to one send() call; >1 lets brokers batch. */
   maxBatch: number;
+  /** With maxBatch > 1: how long a send waits for more alerts when fewer than maxBatch are ready (0 = never). */
+  batchWaitMs: number;
   /** Sends in flight at once for this output instance (with `adaptive`, the most the controller may allow). */
   concurrency: number;
   /** Let AIMD find the concurrency from latency and errors (HTTP outputs), capped by maxconcurrentrequests. */

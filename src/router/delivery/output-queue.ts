@@ -64,6 +64,8 @@ export class OutputQueue {
   private readonly deps: QueueDeps;
   private readonly bucket: TokenBucket | undefined;
   private readonly labels: { output: string; type: string };
+  /** Metric children bound to this output's labels once (prom-client hashes label objects on every call). */
+  private readonly bound: { latency: { observe(v: number): void }; sent: { inc(n?: number): void }; ok: { inc(n?: number): void } };
   /** Every alert read and not yet passed by the cursor, in log order. */
   private order: Item[] = [];
   private orderHead = 0;
@@ -84,6 +86,11 @@ export class OutputQueue {
     this.settings = settings;
     this.deps = deps;
     this.labels = { output: name, type };
+    this.bound = {
+      latency: deps.metrics.latency.labels(this.labels),
+      sent: deps.metrics.alerts.labels({ ...this.labels, result: 'sent' }),
+      ok: deps.metrics.outputs.labels({ destination: type, status: 'ok' }),
+    };
     this.bucket = settings.ratePerSecond > 0 ? new TokenBucket(settings.ratePerSecond, Math.max(1, Math.ceil(settings.ratePerSecond))) : undefined;
     this.loops = [this.pull(), this.dispatch()];
   }
@@ -197,6 +204,11 @@ export class OutputQueue {
         this.wakeDispatcher = undefined;
         continue;
       }
+      if (this.settings.batchWaitMs > 0 && this.ready.length < this.settings.maxBatch) {
+        // A batching output lets its batch fill a moment: per-send costs (a transaction, a flush) are
+        // paid once per batch instead of once per alert when alerts trickle in.
+        await sleep(this.settings.batchWaitMs, undefined, { signal: this.stop.signal }).catch(() => undefined);
+      }
       try {
         await slots.acquire(this.stop.signal);
       } catch {
@@ -223,20 +235,30 @@ export class OutputQueue {
 
   private async send(batch: Item[]): Promise<void> {
     const start = performance.now();
-    const timeout = AbortSignal.timeout(this.settings.timeoutMs);
+    // One controller and one cleared timer per send. AbortSignal.timeout() + AbortSignal.any() left a
+    // timer behind every send that fired timeoutMs later, building a DOMException and running the
+    // composite signal's abort steps for a send long finished (~2-3 % of CPU at 1000 alerts/s).
+    const ctl = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; ctl.abort(new DeliveryError('send timed out', { retryable: true })); }, this.settings.timeoutMs);
+    const onStop = () => ctl.abort(this.stop.signal.reason);
+    this.stop.signal.addEventListener('abort', onStop, { once: true });
     try {
-      await this.sender.send(batch.map((it) => it.alert), AbortSignal.any([this.stop.signal, timeout]));
+      await this.sender.send(batch.map((it) => it.alert), ctl.signal);
     } catch (err) {
-      return this.failed(batch, err, performance.now() - start, timeout.aborted);
+      return this.failed(batch, err, performance.now() - start, timedOut);
+    } finally {
+      clearTimeout(timer);
+      this.stop.signal.removeEventListener('abort', onStop);
     }
     this.deps.slots.release({ ok: true, latencyMs: performance.now() - start });
     const now = Date.now();
     for (const it of batch) {
-      this.deps.metrics.latency.observe(this.labels, Math.max(0, now - it.acceptedAt) / 1000);
+      this.bound.latency.observe(Math.max(0, now - it.acceptedAt) / 1000);
       this.finish(it);
     }
-    this.deps.metrics.alerts.inc({ ...this.labels, result: 'sent' }, batch.length);
-    this.deps.metrics.outputs.inc({ destination: this.type, status: 'ok' });
+    this.bound.sent.inc(batch.length);
+    this.bound.ok.inc();
     this.advance();
   }
 
