@@ -130,6 +130,7 @@ describe('peregrine run with real container runtimes: Falco\'s container rules c
   test('Docker: a terminal shell via docker exec -it carries the container\'s name and image', async () => {
     const name = `shop-${process.pid}`;
     const id = await rt.docker(['run', '-d', '--name', name, IMAGE, 'sleep', '3600']);
+    const aSecondLater = Date.now() + 1000;
     await new Promise((r) => setTimeout(r, 1000));
     await onTty(['/usr/bin/docker', '-H', `unix://${rt.dockerSocket}`, 'exec', '-it', name, 'sh', '-c', `: ${marker}-docker`]);
     const hit = await a.alertAt('Terminal shell in container', (x) => a.cmdline(x).includes(`${marker}-docker`));
@@ -137,6 +138,8 @@ describe('peregrine run with real container runtimes: Falco\'s container rules c
     assert.equal(a.field(hit, 'container.name'), name);
     assert.equal(a.field(hit, 'container.image.repository'), IMAGE_REPOSITORY);
     assert.equal(a.field(hit, 'k8s.pod.name'), null, 'no pod: <NA> (null in JSON)');
+    const first = ofContainer(id, aSecondLater)[0]!;
+    assert.equal(a.field(first, 'container.name'), name, `first alert of the container: ${first.output}`);
   });
 
   test('a privileged container with /etc mounted: the privileged and sensitive-mount rules fire, debugfs in it too (miss: unprivileged, no host mount)', async () => {
