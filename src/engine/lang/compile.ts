@@ -505,21 +505,29 @@ class Compiler {
         };
       }
       case 'getopt': {
-        if (args.length !== 2 || e.values[1]?.kind !== 'value') throw fail('expects a command line (or argument list) and an option string');
-        if (e.arg === '') throw fail('needs an option letter between the brackets');
-        const optstring = (e.values[1] as { value: string }).value;
-        const input = args[0]!;
-        const wanted = e.arg;
+        // libsinsp's checks and messages (sinsp_filter_multivalue_transformer_getopt).
+        const err = (message: string) => new ConditionCompileError(message, e.pos);
+        if (args.length !== 2) throw err('getopt() requires exactly 2 arguments: args list and optstring');
+        const [input, optArg] = args as [Operand, Operand];
+        if (!input.isList) throw err('getopt() first argument must be a list');
+        if (optArg.isList) throw err('getopt() second argument (optstring) must be a single value');
+        if (!STRING_INPUT.has(input.kind) || !STRING_INPUT.has(optArg.kind)) throw err('getopt() arguments must be strings');
+        if (e.arg !== undefined && e.arg.length !== 1) throw err('getopt() field argument must be a single option character');
+        const selector = e.arg;
+        const constant = e.values[1]?.kind === 'value' ? parseOptstring((e.values[1] as { value: string }).value) : undefined;
         return {
           kind: 'string',
-          isList: wanted === undefined,
+          isList: selector === undefined,
           extract: (ev) => {
+            let opts = constant;
+            if (!opts) {
+              const o = optArg.extract(ev);
+              if (o === undefined || (Array.isArray(o) && o.length === 0)) return undefined;
+              opts = parseOptstring(scalarText((Array.isArray(o) ? o[0] : o) as FieldScalar));
+            }
             const v = input.extract(ev);
             if (v === undefined) return undefined;
-            // A list is argv as given; a string is a command line split at blanks.
-            const argv = Array.isArray(v) ? v.map(scalarText) : scalarText(v).split(/\s+/).filter(Boolean);
-            const opts = getopt(argv, optstring);
-            return wanted === undefined ? opts.values : opts.byOption.get(wanted);
+            return getopt((Array.isArray(v) ? v : [v]).map(scalarText), opts, selector);
           },
         };
       }
@@ -569,35 +577,69 @@ export function scalarText(v: FieldScalar): string {
   return v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : String(v);
 }
 
-/**
- * POSIX getopt over argv, as libsinsp's getopt() transformer reads it: options end at `--` or at the first
- * argument that is not an option ("", "-" included); `--long` options are passed over. `byOption`: letter →
- * its argument ('' for a flag, or when a required argument is missing; the last occurrence wins).
- * `values`: what the transformer yields without a key — a flag's letter, or the argument of an option
- * that takes one.
- */
-function getopt(argv: string[], optstring: string): { byOption: Map<string, string>; values: string[] } {
-  const byOption = new Map<string, string>();
-  const values: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--' || !a.startsWith('-') || a === '-') break;
-    if (a.startsWith('--')) continue;
-    for (let j = 1; j < a.length; j++) {
-      const c = a[j]!;
-      const at = optstring.indexOf(c);
-      if (at < 0 || c === ':') continue;
-      if (optstring[at + 1] === ':') {
-        const value = a.slice(j + 1) || (argv[++i] ?? '');
-        byOption.set(c, value);
-        values.push(value);
-        break;
-      }
-      byOption.set(c, '');
-      values.push(c);
+/** An optstring as getopt(3) reads it: valid option letters, and those taking an argument ("t:"). */
+interface Optstring {
+  valid: Set<string>;
+  withArg: Set<string>;
+}
+
+function parseOptstring(optstring: string): Optstring {
+  const valid = new Set<string>();
+  const withArg = new Set<string>();
+  // A leading ':' only changes getopt(3)'s error reporting.
+  for (let i = optstring.startsWith(':') ? 1 : 0; i < optstring.length; i++) {
+    const c = optstring[i]!;
+    if (c === ':') continue;
+    valid.add(c);
+    if (optstring[i + 1] === ':') {
+      withArg.add(c);
+      i++;
     }
   }
-  return { byOption, values };
+  return { valid, withArg };
+}
+
+/**
+ * libsinsp's getopt() over an argument list: options end at "--" or at the first argument that is not an option
+ * ("", "-" included); "--long" options are passed over; "-abc" clusters expand. Without a selector the result
+ * lists each option letter ("?" for an unknown one) followed by its argument when it takes one ("" alone when
+ * that argument is missing). With a selector (getopt(...)[t]) the result is the last occurrence of that option:
+ * its argument, its letter for a flag, "" when the argument is missing; undefined when it never occurs.
+ */
+function getopt(argv: string[], opts: Optstring, selector: string | undefined): string | string[] | undefined {
+  const list: string[] = [];
+  let selected: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') break;
+    if (a.length > 2 && a.startsWith('--')) continue;
+    if (a === '' || a[0] !== '-' || a.length === 1) break;
+    for (let j = 1; j < a.length; j++) {
+      const c = a[j]!;
+      if (c === ':' || !opts.valid.has(c)) {
+        if (selector === undefined) list.push('?');
+        continue;
+      }
+      const match = selector === undefined || c === selector;
+      if (!opts.withArg.has(c)) {
+        if (match) {
+          if (selector === undefined) list.push(c);
+          else selected = c;
+        }
+        continue;
+      }
+      let value: string | undefined;
+      if (j + 1 < a.length) value = a.slice(j + 1);
+      else if (i + 1 < argv.length) value = argv[++i];
+      if (match) {
+        if (selector !== undefined) selected = value ?? '';
+        else if (value === undefined) list.push('');
+        else list.push(c, value);
+      }
+      break;
+    }
+  }
+  return selector === undefined ? list : selected;
 }
 
 /** For single-valued fields that may yield several values (proc.aname, fd.ip): true if any value passes. */
