@@ -172,6 +172,12 @@ const evtFields: F[] = [
     return v instanceof Uint8Array || typeof v === 'string' ? v.length : undefined;
   }),
   def('evt.count', 'uint32', 'Always 1 (for counting).', () => 1),
+  // Deprecated in libsinsp (enter events are dropped): kept with its fixed values so old rules still load.
+  def('evt.latency', 'reltime', 'Deprecated: always 0.', () => 0),
+  def('evt.latency.s', 'reltime', 'Deprecated: always 0.', () => 0),
+  def('evt.latency.ns', 'reltime', 'Deprecated: always 0.', () => 0),
+  def('evt.latency.human', 'charbuf', 'Deprecated: always "0ns".', () => '0ns'),
+  def('evt.wait_latency', 'reltime', 'Deprecated: always 0.', () => 0),
   def('evt.is_io', 'bool', 'A read or write event.', (e) => /^(p?read|p?write|readv|writev|sendto|recvfrom|sendmsg|recvmsg|send|recv)/.test(e.type)),
 ];
 

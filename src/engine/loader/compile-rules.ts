@@ -4,7 +4,7 @@
  * against the rule source's field table, outputs validated, event types computed. A rule that fails is
  * reported and left out; the others still load.
  */
-import type { Expr, Position } from '../lang/ast.ts';
+import type { Expr, FieldLike, Position, TransformerArg } from '../lang/ast.ts';
 import { ConditionSyntaxError, parseCondition } from '../lang/parser.ts';
 import { ConditionCompileError, compileCondition, inlineCondition } from '../lang/compile.ts';
 import { conditionToString } from '../lang/print.ts';
@@ -44,6 +44,57 @@ export interface CompileInput {
 }
 
 const CONTAINER_INFO = '%container.info';
+
+const LATENCY_DESC = 'field is not available due to the drop of enter events.';
+/** Falco's deprecated fields (falco_load_result.cpp), in its order, with what its warnings say about them. */
+const DEPRECATED_FIELDS = [
+  { name: 'evt.dir', desc: "due to the drop of enter events, 'evt.dir = <' always evaluates to true, and 'evt.dir = >' always evaluates to false. The rule expression can be simplified by removing the condition on 'evt.dir'" },
+  { name: 'evt.latency', desc: LATENCY_DESC },
+  { name: 'evt.latency.s', desc: LATENCY_DESC },
+  { name: 'evt.latency.ns', desc: LATENCY_DESC },
+  { name: 'evt.latency.human', desc: LATENCY_DESC },
+  { name: 'evt.wait_latency', desc: LATENCY_DESC },
+];
+const DEPRECATED_NAMES = new Set(DEPRECATED_FIELDS.map((f) => f.name));
+const EQUALITY_OPS = new Set(['==', '=', '!=', 'in', 'intersects', 'pmatch']);
+
+/** What Falco's warning visitor notices in a condition: deprecated fields anywhere it looks, and "<NA>" checks. */
+function conditionFindings(ast: Expr): { deprecated: Set<string>; unsafeNa: boolean } {
+  const deprecated = new Set<string>();
+  let unsafeNa = false;
+  let lastUnsafe = false;
+  const fieldLike = (e: FieldLike | TransformerArg): void => {
+    if (e.kind === 'field') {
+      lastUnsafe = e.field.startsWith('ka.') || e.field.startsWith('jevt.');
+      if (DEPRECATED_NAMES.has(e.field)) deprecated.add(e.field);
+    } else if (e.kind === 'transformer') e.values.forEach(fieldLike);
+    else if (e.kind === 'transformer_list') e.children.forEach(fieldLike);
+  };
+  const walk = (e: Expr): void => {
+    switch (e.kind) {
+      case 'and':
+      case 'or':
+        e.children.forEach(walk);
+        break;
+      case 'not':
+        walk(e.child);
+        break;
+      case 'unary':
+        fieldLike(e.left);
+        break;
+      case 'binary':
+        lastUnsafe = false;
+        fieldLike(e.left);
+        if (lastUnsafe && EQUALITY_OPS.has(e.op)) {
+          const r = e.right;
+          if ((r.kind === 'value' && r.value === '<NA>') || (r.kind === 'list' && r.values.includes('<NA>'))) unsafeNa = true;
+        }
+        break;
+    }
+  };
+  walk(ast);
+  return { deprecated, unsafeNa };
+}
 
 export interface CompileResult {
   /** Every compiled rule in position order, enabled or not. */
@@ -154,6 +205,7 @@ class RulesCompiler {
       if (rule.exceptions.some((e) => e.values.length > 0)) text = `(${text})${rule.exceptions.map(exceptionConditionText).join('')}`;
       const ast = this.resolve(this.parse(text, rule.conditionItem), undefined, rule.conditionItem, text);
       this.checkSize(ast, rule.conditionItem, text);
+      this.conditionWarnings(rule, ast);
       let compiled;
       try {
         compiled = compileCondition(ast, table);
@@ -174,6 +226,11 @@ class RulesCompiler {
           }
           this.error(rule.item.keyAt('output'), rule.item, 'LOAD_ERR_COMPILE_OUTPUT', (err as Error).message, 'rule', rule.name);
           return;
+        }
+      }
+      for (const f of DEPRECATED_FIELDS) {
+        if (output.includes(f.name)) {
+          this.warnAt(rule.item.keyAt('output'), rule.item, 'LOAD_DEPRECATED_ITEM', `usage of deprecated field '${f.name}' has been detected in the rule output`, rule.name);
         }
       }
       const eventTypes = source === 'syscall' ? eventTypesOf(ast) : undefined;
@@ -307,6 +364,23 @@ class RulesCompiler {
 
   private error(at: Location, item: RawItem, code: ErrorCode, message: string, type: 'rule' | 'macro', name: string): void {
     this.result.errors.push(diagnosticAt(item.file, at, code, message, { type, name }));
+  }
+
+  /**
+   * Falco's filter_warning_resolver over a rule's condition with its macros expanded: an equality check of a
+   * ka.* / jevt.* field against "<NA>" (LOAD_UNSAFE_NA_CHECK), then each deprecated field it names, once each.
+   */
+  private conditionWarnings(rule: RuleDef, ast: Expr): void {
+    const found = conditionFindings(ast);
+    const at = rule.conditionItem.keyAt('condition');
+    if (found.unsafeNa) this.warnAt(at, rule.conditionItem, 'LOAD_UNSAFE_NA_CHECK', '', rule.name);
+    for (const f of DEPRECATED_FIELDS) {
+      if (found.deprecated.has(f.name)) this.warnAt(at, rule.conditionItem, 'LOAD_DEPRECATED_ITEM', f.desc, rule.name);
+    }
+  }
+
+  private warnAt(at: Location, item: RawItem, code: WarningCode, message: string, name: string): void {
+    this.result.warnings.push(diagnosticAt(item.file, at, code, message, { type: 'rule', name }));
   }
 
   private warn(item: RawItem, code: WarningCode, message: string, type: 'rule' | 'macro' | 'list', name: string): void {

@@ -5,7 +5,7 @@ export type ErrorCode =
   | 'LOAD_ERR_COMPILE_OUTPUT' | 'LOAD_ERR_VALIDATE';
 
 export type WarningCode =
-  | 'LOAD_UNKNOWN_SOURCE' | 'LOAD_NO_EVTTYPE' | 'LOAD_UNKNOWN_FILTER' | 'LOAD_UNUSED_MACRO' | 'LOAD_UNUSED_LIST'
+  | 'LOAD_UNKNOWN_SOURCE' | 'LOAD_UNSAFE_NA_CHECK' | 'LOAD_NO_EVTTYPE' | 'LOAD_UNKNOWN_FILTER' | 'LOAD_UNUSED_MACRO' | 'LOAD_UNUSED_LIST'
   | 'LOAD_UNKNOWN_ITEM' | 'LOAD_DEPRECATED_ITEM' | 'LOAD_APPEND_NO_VALUES' | 'LOAD_EXCEPTION_NAME_NOT_UNIQUE'
   | 'LOAD_INVALID_MACRO_NAME' | 'LOAD_INVALID_LIST_NAME' | 'LOAD_COMPILE_CONDITION' | 'LOAD_UNKNOWN_KEY';
 
@@ -17,6 +17,7 @@ export const CODE_DESCRIPTIONS: Record<ErrorCode | WarningCode, string> = {
   LOAD_ERR_COMPILE_OUTPUT: 'Error compiling output',
   LOAD_ERR_VALIDATE: 'Error validating rule/macro/list/exception objects',
   LOAD_UNKNOWN_SOURCE: 'Unknown event source',
+  LOAD_UNSAFE_NA_CHECK: 'Unsafe <NA> comparison in condition',
   LOAD_NO_EVTTYPE: 'No event types specified',
   LOAD_UNKNOWN_FILTER: 'Unknown filter',
   LOAD_UNUSED_MACRO: 'Unused macro',
