@@ -42,7 +42,7 @@ export interface LoadResult {
 }
 
 export interface RuleDescription {
-  rules: Array<{ info: { name: string; condition: string; output: string; description: string; priority: string; source: string; tags: string[]; enabled: boolean }; details: { condition_compiled: string; events: string[] | null } }>;
+  rules: Array<{ info: { name: string; condition: string; output: string; description: string; priority: string; source: string; tags: string[]; enabled: boolean; capture: boolean; capture_duration: number }; details: { condition_compiled: string; events: string[] | null } }>;
   macros: Array<{ info: { name: string; condition: string }; details: { condition_compiled: string | undefined } }>;
   lists: Array<{ info: { name: string; items: string[] }; details: { lists: string[]; items_compiled: string[] } }>;
 }
@@ -212,7 +212,7 @@ class IndexedEngine implements RuleEngine {
       rules: this.compiled.rules.map((r) => {
         const def = this.collector.rules.get(r.name)!;
         return {
-          info: { name: r.name, condition: def.condition, output: r.output, description: def.desc, priority: priorityName(r.priority), source: r.source, tags: r.tags, enabled: r.enabled },
+          info: { name: r.name, condition: def.condition, output: r.output, description: def.desc, priority: priorityName(r.priority), source: r.source, tags: r.tags, enabled: r.enabled, capture: def.capture, capture_duration: def.captureDuration },
           details: { condition_compiled: r.condition, events: r.eventTypes ? [...r.eventTypes].sort() : null },
         };
       }),

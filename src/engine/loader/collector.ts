@@ -38,6 +38,9 @@ export interface RuleDef {
   exceptions: ExceptionDef[];
   warnEvttypes: boolean;
   skipIfUnknownFilter: boolean;
+  /** Falco's `capture` / `capture_duration` (ms): validated and kept, reported by describe; no capture file is written. */
+  capture: boolean;
+  captureDuration: number;
   index: number;
   visibility: number;
   item: RawItem;
@@ -55,6 +58,13 @@ const OVERRIDABLE = new Set([...RULE_APPENDABLE, ...RULE_REPLACEABLE]);
 const MACRO_NAME = /^[a-zA-Z]+[a-zA-Z0-9_]*$/;
 const LIST_NAME = /^[^()"'\s=,]+$/;
 const DEPRECATED_APPEND = "'append' key is deprecated. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.";
+const OVERRIDE_WITH_APPEND = "Keys 'override' and 'append: true' cannot be used together. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.";
+/** The order in which Falco's reader checks and applies a rule's override keys (rule_loader_reader.cpp). */
+const APPEND_ORDER = ['condition', 'exceptions', 'output', 'desc', 'tags'];
+const REPLACE_ORDER = ['condition', 'exceptions', 'output', 'desc', 'tags', 'priority', 'capture', 'capture_duration', 'enabled',
+  'warn_evttypes', 'skip-if-unknown-filter'];
+const YAML_TRUE = new Set(['y', 'Y', 'yes', 'Yes', 'YES', 'true', 'True', 'TRUE', 'on', 'On', 'ON']);
+const YAML_FALSE = new Set(['n', 'N', 'no', 'No', 'NO', 'false', 'False', 'FALSE', 'off', 'Off', 'OFF']);
 
 export class Collector {
   readonly lists = new Map<string, ListDef>();
@@ -72,7 +82,6 @@ export class Collector {
   // --- lists
 
   private addList(item: RawItem): void {
-    this.warnUnknownKeys(item, LIST_KEYS);
     if (!LIST_NAME.test(item.name)) {
       this.warn(item, 'LOAD_INVALID_LIST_NAME', `List has an invalid name. List names should match a regular expression: [^()"'[:space:]=,]+`);
     }
@@ -84,21 +93,20 @@ export class Collector {
       if (!existing) this.fail(item, 'list', "List uses 'append' or 'override.items: append' but no list by that name already exists");
       for (const x of items) existing!.items.push(x); // no spread: a long list overflows the stack
       existing!.visibility = counter;
-      return;
-    }
-    if (existing) {
+    } else if (existing) {
       existing.items = items;
       existing.visibility = counter;
       existing.item = item;
     } else {
       this.lists.set(item.name, { name: item.name, items, index: counter, visibility: counter, item });
     }
+    // Falco warns about unknown keys once the item is in (an item that fails gets its error only).
+    this.warnUnknownKeys(item, LIST_KEYS);
   }
 
   // --- macros
 
   private addMacro(item: RawItem): void {
-    this.warnUnknownKeys(item, MACRO_KEYS);
     if (!MACRO_NAME.test(item.name)) {
       this.warn(item, 'LOAD_INVALID_MACRO_NAME', 'Macro has an invalid name. Macro names should match a regular expression: [a-zA-Z]+[a-zA-Z0-9_]*');
     }
@@ -110,21 +118,29 @@ export class Collector {
       if (!existing) this.fail(item, 'macro', "Macro uses 'append' or 'override.condition: append' but no macro by that name already exists");
       existing!.condition = `${existing!.condition} ${condition}`;
       existing!.visibility = counter;
-      return;
-    }
-    if (existing) {
+    } else if (existing) {
       existing.condition = condition;
       existing.visibility = counter;
       existing.conditionItem = item;
     } else {
       this.macros.set(item.name, { name: item.name, condition, index: counter, visibility: counter, conditionItem: item });
     }
+    this.warnUnknownKeys(item, MACRO_KEYS);
   }
 
   // --- rules
 
   private addRule(item: RawItem): void {
+    this.ruleItem(item);
     this.warnUnknownKeys(item, RULE_KEYS);
+  }
+
+  /**
+   * One rule item, checked in the order of Falco's reader: the deprecated `append: true` warning, each override
+   * operation, `override` with `append: true`, then the append keys (each must be present), the rule to append
+   * to, the replace keys, the rule to replace in, and last any overridable key without an override entry.
+   */
+  private ruleItem(item: RawItem): void {
     const d = item.data;
     const existing = this.rules.get(item.name);
     const counter = ++this.counter;
@@ -134,30 +150,37 @@ export class Collector {
         this.fail(item, 'rule', 'Rule has been re-defined with a different source');
       }
     };
+    const appendFlag = this.appendFlag(item);
 
     if (d.override !== undefined) {
-      if (d.append === true) {
-        this.fail(item, 'rule', "Keys 'override' and 'append: true' cannot be used together. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.");
-      }
       const ops = this.ruleOverrides(item);
-      const appends = [...ops].filter(([, op]) => op === 'append').map(([k]) => k);
-      if (!existing) {
-        this.fail(item, 'rule', appends.length
-          ? "Rule uses 'append' or 'override.<key>: append' but no rule by that name already exists"
-          : "An 'override.<key>: replace' to a rule was requested but no rule by that name already exists");
+      if (appendFlag) this.yamlFail(item, 'rule', OVERRIDE_WITH_APPEND);
+      const expected = new Set([...OVERRIDABLE].filter((k) => d[k] !== undefined));
+      const take = (op: 'append' | 'replace', order: string[]) => order.filter((key) => {
+        if (ops.get(key) !== op) return false;
+        if (!expected.has(key)) this.yamlFail(item, 'rule', `An ${op} override for '${key}' was specified but '${key}' is not defined`);
+        expected.delete(key);
+        this.decodeRuleKey(item, key);
+        return true;
+      });
+      const appends = take('append', APPEND_ORDER);
+      if (appends.length && !existing) this.fail(item, 'rule', "Rule uses 'append' or 'override.<key>: append' but no rule by that name already exists");
+      const replaces = take('replace', REPLACE_ORDER);
+      if (replaces.length && !existing) {
+        this.fail(item, 'rule', "An 'override.<key>: replace' to a rule was requested but no rule by that name already exists");
+      }
+      for (const key of [...expected].sort()) {
+        this.yamlFail(item, 'rule', `Unexpected key '${key}': no corresponding entry under 'override' is defined.`, key);
       }
       checkSource();
       const rule = existing!;
-      for (const [key, op] of ops) {
-        if (op === 'append') this.appendRuleKey(rule, item, key);
-        else this.replaceRuleKey(rule, item, key);
-      }
+      for (const key of appends) this.appendRuleKey(rule, item, key);
+      for (const key of replaces) this.replaceRuleKey(rule, item, key);
       rule.visibility = counter;
       return;
     }
 
-    if (d.append === true) {
-      this.warn(item, 'LOAD_DEPRECATED_ITEM', DEPRECATED_APPEND);
+    if (appendFlag) {
       if (!existing) this.fail(item, 'rule', "Rule uses 'append' or 'override.<key>: append' but no rule by that name already exists");
       if (d.condition === undefined && d.exceptions === undefined) this.fail(item, 'rule', 'Appended rule must have exceptions or condition property');
       checkSource();
@@ -178,18 +201,21 @@ export class Collector {
       return;
     }
 
+    // Decoded in the order of Falco's reader, so the first problem reported is the one Falco reports.
+    const condition = this.requireString(item, 'condition', 'rule');
+    const output = this.requireString(item, 'output', 'rule').trim();
+    const desc = this.requireString(item, 'desc', 'rule');
+    const priority = this.priority(item);
+    const enabled = this.bool(item, 'enabled', true);
+    const capture = this.bool(item, 'capture', false);
+    const captureDuration = this.uint32(item, 'capture_duration', 0);
+    const warnEvttypes = this.bool(item, 'warn_evttypes', true);
+    const skipIfUnknownFilter = this.bool(item, 'skip-if-unknown-filter', false);
+    const tags = [...new Set(this.stringList(item, 'tags', false))];
+    const exceptions = this.exceptions(item);
     const rule: RuleDef = {
-      name: item.name,
-      condition: this.requireString(item, 'condition', 'rule'),
-      output: this.requireString(item, 'output', 'rule').trim(),
-      desc: this.requireString(item, 'desc', 'rule'),
-      priority: this.priority(item),
-      source,
-      tags: [...new Set(this.stringList(item, 'tags', false))],
-      enabled: this.bool(item, 'enabled', true),
-      exceptions: this.exceptions(item),
-      warnEvttypes: this.bool(item, 'warn_evttypes', true),
-      skipIfUnknownFilter: this.bool(item, 'skip-if-unknown-filter', false),
+      name: item.name, condition, output, desc, priority, source, tags, enabled, exceptions, warnEvttypes, skipIfUnknownFilter,
+      capture, captureDuration,
       index: counter,
       visibility: counter,
       item,
@@ -202,28 +228,34 @@ export class Collector {
     this.rules.set(item.name, rule);
   }
 
-  /** Validates the `override:` map of a rule item: operations, allowed keys, keys present. */
+  /** The `override:` map of a rule item, each operation checked in the item's order as Falco's decode_overrides does. */
   private ruleOverrides(item: RawItem): Map<string, 'append' | 'replace'> {
     const o = item.data.override;
-    if (typeof o !== 'object' || o === null || Array.isArray(o)) this.fail(item, 'rule', "Key 'override' must be a map");
+    if (typeof o !== 'object' || o === null || Array.isArray(o)) this.yamlFail(item, 'rule', "Key 'override' must be a map");
     const ops = new Map<string, 'append' | 'replace'>();
     for (const [key, op] of Object.entries(o as Record<string, unknown>)) {
-      if (op !== 'append' && op !== 'replace') {
-        this.fail(item, 'rule', `Invalid override operation for key '${key}': '${String(op)}'. Allowed values are: append replace `);
-      }
-      if (op === 'append' && !RULE_APPENDABLE.has(key)) this.fail(item, 'rule', `Key '${key}' cannot be appended to, use 'replace' instead`);
-      if (op === 'replace' && !RULE_REPLACEABLE.has(key)) this.fail(item, 'rule', `Key '${key}' cannot be replaced`);
-      if (item.data[key] === undefined) {
-        this.fail(item, 'rule', `${op === 'append' ? 'An append' : 'A replace'} override for '${key}' was specified but '${key}' is not defined`);
+      if (op === 'append') {
+        if (!RULE_APPENDABLE.has(key)) this.yamlFail(item, 'rule', `Key '${key}' cannot be appended to, use 'replace' instead`);
+      } else if (op === 'replace') {
+        if (!RULE_REPLACEABLE.has(key)) this.yamlFail(item, 'rule', `Key '${key}' cannot be replaced`);
+      } else {
+        const allowed = `${RULE_APPENDABLE.has(key) ? 'append ' : ''}${RULE_REPLACEABLE.has(key) ? 'replace ' : ''}`;
+        this.yamlFail(item, 'rule', `Invalid override operation for key '${key}': '${String(op)}'. Allowed values are: ${allowed}`);
       }
       ops.set(key, op as 'append' | 'replace');
     }
-    for (const key of Object.keys(item.data)) {
-      if (OVERRIDABLE.has(key) && !ops.has(key)) {
-        this.fail(item, 'rule', `Unexpected key '${key}': no corresponding entry under 'override' is defined.`);
-      }
-    }
     return ops;
+  }
+
+  /** Decodes (validates) one overridden key's value as the reader does before handing it to the collector. */
+  private decodeRuleKey(item: RawItem, key: string): void {
+    switch (key) {
+      case 'condition': case 'output': case 'desc': this.requireString(item, key, 'rule'); break;
+      case 'priority': this.priority(item); break;
+      case 'tags': this.stringList(item, 'tags', false); break;
+      case 'capture': case 'enabled': case 'warn_evttypes': case 'skip-if-unknown-filter': this.bool(item, key, false); break;
+      case 'capture_duration': this.uint32(item, key, 0); break;
+    }
   }
 
   private appendRuleKey(rule: RuleDef, item: RawItem, key: string): void {
@@ -278,6 +310,12 @@ export class Collector {
       case 'skip-if-unknown-filter':
         rule.skipIfUnknownFilter = this.bool(item, 'skip-if-unknown-filter', false);
         break;
+      case 'capture':
+        rule.capture = this.bool(item, 'capture', false);
+        break;
+      case 'capture_duration':
+        rule.captureDuration = this.uint32(item, 'capture_duration', 0);
+        break;
     }
   }
 
@@ -320,63 +358,91 @@ export class Collector {
 
   // --- value helpers
 
-  /** 'append' / 'replace' / 'define' for list and macro items (`append: true` or `override: {<key>: ...}`). */
-  private overrideMode(item: RawItem, keys: Set<string>): 'append' | 'replace' | 'define' {
-    const o = item.data.override;
-    if (o !== undefined) {
-      if (item.data.append === true) {
-        this.fail(item, item.kind as 'list', "Keys 'override' and 'append: true' cannot be used together. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.");
-      }
-      if (typeof o !== 'object' || o === null) this.fail(item, item.kind as 'list', "Key 'override' must be a map");
-      let mode: 'append' | 'replace' | 'define' = 'define';
-      for (const [key, op] of Object.entries(o as Record<string, unknown>)) {
-        if (!keys.has(key)) continue; // a key that lists/macros do not have is ignored, as Falco does
-        if (op !== 'append' && op !== 'replace') {
-          this.fail(item, item.kind as 'list', `Invalid override operation for key '${key}': '${String(op)}'. Allowed values are: append replace `);
-        }
-        mode = op as 'append' | 'replace';
-      }
-      return mode;
-    }
-    if (item.data.append === true) {
-      this.warn(item, 'LOAD_DEPRECATED_ITEM', DEPRECATED_APPEND);
-      return 'append';
-    }
-    return 'define';
+  /** `append: true`, with Falco's deprecation warning (given before any override check, as Falco does). */
+  private appendFlag(item: RawItem): boolean {
+    const on = this.bool(item, 'append', false);
+    if (on) this.warn(item, 'LOAD_DEPRECATED_ITEM', DEPRECATED_APPEND);
+    return on;
   }
 
+  /** 'append' / 'replace' / 'define' for list and macro items (`append: true` or `override: {<key>: ...}`). */
+  private overrideMode(item: RawItem, keys: Set<string>): 'append' | 'replace' | 'define' {
+    const appendFlag = this.appendFlag(item);
+    const o = item.data.override;
+    let mode: 'append' | 'replace' | 'define' = appendFlag ? 'append' : 'define';
+    if (o === undefined) return mode;
+    const kind = item.kind as 'list';
+    if (typeof o !== 'object' || o === null || Array.isArray(o)) this.yamlFail(item, kind, "Key 'override' must be a map");
+    let any = false;
+    for (const [key, op] of Object.entries(o as Record<string, unknown>)) {
+      if (op === 'append') {
+        if (!keys.has(key)) this.yamlFail(item, kind, `Key '${key}' cannot be appended to, use 'replace' instead`);
+      } else if (op === 'replace') {
+        if (!keys.has(key)) this.yamlFail(item, kind, `Key '${key}' cannot be replaced`);
+      } else {
+        const allowed = keys.has(key) ? 'append replace ' : '';
+        this.yamlFail(item, kind, `Invalid override operation for key '${key}': '${String(op)}'. Allowed values are: ${allowed}`);
+      }
+      any = true;
+      if (!appendFlag) mode = op === 'append' ? 'append' : mode;
+    }
+    if (appendFlag && any) this.yamlFail(item, kind, OVERRIDE_WITH_APPEND);
+    return mode;
+  }
+
+  /** decode_val<std::string>: any scalar, present and non-empty. */
   private requireString(item: RawItem, key: string, type: 'rule' | 'macro' | 'list'): string {
     const v = item.data[key];
-    if (v === undefined) this.fail(item, type, `Item has no mapping for key '${key}'`);
-    if (v === null || v === '') this.fail(item, type, `Mapping for key '${key}' is empty`, key);
-    if (typeof v === 'object') this.fail(item, type, `Value of key '${key}' must be a string`, key);
+    if (v === undefined) this.yamlFail(item, type, `Item has no mapping for key '${key}'`);
+    if (v === null) this.yamlFail(item, type, `Mapping for key '${key}' is empty`);
+    if (typeof v === 'object') this.yamlFail(item, type, 'Value is not a scalar value', key);
+    if (v === '') this.yamlFail(item, type, 'Value must be non-empty', key);
     return String(v);
   }
 
+  /** decode_seq: a sequence of scalars (`items` is required). */
   private stringList(item: RawItem, key: string, required: boolean): string[] {
     const v = item.data[key];
-    if (v === undefined || v === null) {
-      if (required) this.fail(item, item.kind as 'list', `Item has no mapping for key '${key}'`);
+    if (v === undefined) {
+      if (required) this.yamlFail(item, item.kind as 'list', `Item has no mapping for key '${key}'`);
       return [];
     }
-    if (!Array.isArray(v)) this.fail(item, item.kind as 'list', `Value of key '${key}' must be a sequence`, key);
+    if (!Array.isArray(v)) this.yamlFail(item, item.kind as 'list', 'Value is not a sequence', key);
     return (v as unknown[]).map((x) => {
-      if (typeof x === 'object' && x !== null) this.fail(item, item.kind as 'list', `Items of key '${key}' must be strings`, key);
+      if (typeof x === 'object' && x !== null) this.yamlFail(item, item.kind as 'list', 'sequence value is not scalar', key);
       return String(x);
     });
   }
 
+  /** An optional boolean as yaml-cpp decodes one (true/yes/on/y and their negations, in three cases). */
   private bool(item: RawItem, key: string, fallback: boolean): boolean {
     const v = item.data[key];
-    if (v === undefined || v === null) return fallback;
-    if (typeof v !== 'boolean') this.fail(item, 'rule', `Value of key '${key}' must be true or false`, key);
-    return v as boolean;
+    if (v === undefined) return fallback;
+    const kind = item.kind as 'rule';
+    if (v === null) this.yamlFail(item, kind, `Mapping for key '${key}' is empty`);
+    if (typeof v === 'object') this.yamlFail(item, kind, 'Value is not a scalar value', key);
+    if (typeof v === 'boolean') return v;
+    if (v === '') this.yamlFail(item, kind, 'Value must be non-empty', key);
+    if (typeof v === 'string' && YAML_TRUE.has(v)) return true;
+    if (typeof v === 'string' && YAML_FALSE.has(v)) return false;
+    return this.yamlFail(item, kind, "Can't decode YAML scalar value", key);
+  }
+
+  /** An optional unsigned 32-bit integer (capture_duration). */
+  private uint32(item: RawItem, key: string, fallback: number): number {
+    const v = item.data[key];
+    if (v === undefined) return fallback;
+    if (v === null) this.yamlFail(item, 'rule', `Mapping for key '${key}' is empty`);
+    if (typeof v === 'object') this.yamlFail(item, 'rule', 'Value is not a scalar value', key);
+    if (v === '') this.yamlFail(item, 'rule', 'Value must be non-empty', key);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) this.yamlFail(item, 'rule', "Can't decode YAML scalar value", key);
+    return v as number;
   }
 
   private priority(item: RawItem): Priority {
     const raw = this.requireString(item, 'priority', 'rule');
     const p = parsePriority(raw);
-    if (!p) this.fail(item, 'rule', `Invalid priority`, 'priority');
+    if (!p) this.yamlFail(item, 'rule', `Invalid priority`, 'priority');
     return p!;
   }
 
@@ -391,8 +457,15 @@ export class Collector {
     this.warnings.push(diagnosticAt(item.file, item.at, code, message, { type: item.kind as 'rule', name: item.name }));
   }
 
+  /** An error of the collector's checks (Falco: LOAD_ERR_VALIDATE): the item does not fit what was loaded before. */
   private fail(item: RawItem, type: 'rule' | 'macro' | 'list', message: string, key?: string): never {
     const at = key ? item.keyAt(key) : item.at;
     throw new LoadError(diagnosticAt(item.file, at, 'LOAD_ERR_VALIDATE', message, { type, name: item.name }));
+  }
+
+  /** An error of the reader's checks (Falco: LOAD_ERR_YAML_VALIDATE): the item itself is malformed. */
+  private yamlFail(item: RawItem, type: 'rule' | 'macro' | 'list', message: string, key?: string): never {
+    const at = key ? item.keyAt(key) : item.at;
+    throw new LoadError(diagnosticAt(item.file, at, 'LOAD_ERR_YAML_VALIDATE', message, { type, name: item.name }));
   }
 }
