@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { readConfigFile } from './config-file.ts';
 import { Agent, request } from 'undici';
 import { DeliveryError } from '../src/router/output.ts';
+import { redactUrl } from '../src/redact.ts';
 
 /** TLS settings shared by HTTP outputs (Falcosidekick's checkcert, plus a CA file). */
 export interface HttpTls {
@@ -12,7 +13,7 @@ export function httpAgent(tls: HttpTls): Agent {
   return new Agent({
     connect: {
       rejectUnauthorized: tls.checkcert,
-      ...(tls.cacertfile ? { ca: readFileSync(tls.cacertfile, 'utf8') } : {}),
+      ...(tls.cacertfile ? { ca: readConfigFile('cacertfile', tls.cacertfile).toString('utf8') } : {}),
     },
   });
 }
@@ -49,12 +50,5 @@ export function parseRetryAfter(v: string | undefined, now = Date.now()): number
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-/** Keeps secrets in webhook URLs (Slack's path is the credential) out of logs. */
-export function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname.length > 1 ? '/…' : '/'}`;
-  } catch {
-    return '<invalid url>';
-  }
-}
+/** Keeps secrets in webhook URLs (Slack's path is the credential) out of logs: the one helper in src/redact.ts. */
+export const redact = redactUrl;

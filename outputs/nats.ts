@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { z } from 'zod';
 import type { FalcoAlert } from '../src/alert/alert.ts';
+import { readConfigFile } from './config-file.ts';
 import { DeliveryError, defineOutput, untilAborted } from '../src/router/output.ts';
 import { alertJson } from './webhook.ts';
 
@@ -34,6 +34,9 @@ export const natsOutput = defineOutput({
   create(c, ctx) {
     const servers = c.hostport.split(',').map((s) => s.trim()).filter(Boolean);
     for (const s of servers) if (!/^(nats|tls):\/\//.test(s)) throw new Error(`nats.hostport "${s}" must start with nats:// or tls://`);
+    // Read now: a wrong path is a config error at start, not a send failure retried forever.
+    const creds = c.credsfile ? readConfigFile('nats.credsfile', c.credsfile) : undefined;
+    if (c.cacertfile) readConfigFile('nats.cacertfile', c.cacertfile);
     let conn: Promise<NatsConnection> | undefined;
     let js: JetStreamClient | undefined;
     // One long-lived connection (Falcosidekick opens one per alert); made on first use so a server that is
@@ -47,7 +50,7 @@ export const natsOutput = defineOutput({
         reconnectTimeWait: 500,
         ...(c.user ? { user: c.user, pass: c.password } : {}),
         ...(c.token ? { token: c.token } : {}),
-        ...(c.credsfile ? { authenticator: credsAuthenticator(readFileSync(c.credsfile)) } : {}),
+        ...(creds ? { authenticator: credsAuthenticator(creds) } : {}),
         ...(c.tls || c.cacertfile ? { tls: { ...(c.cacertfile ? { caFile: c.cacertfile } : {}), rejectUnauthorized: c.checkcert } } : {}),
       }).then((nc) => {
         nc.closed().then(() => { conn = undefined; js = undefined; });

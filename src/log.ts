@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { redactText } from './redact.ts';
 
 export type { Logger };
 
@@ -15,6 +16,8 @@ export function createLogger(opts: { level?: string; name?: string; destination?
   return pino({
     name: opts.name ?? 'peregrine',
     level: opts.level ?? process.env.PEREGRINE_LOG_LEVEL ?? 'info',
+    // Every line, whoever wrote it (outputs, client libraries' errors), passes the one redaction helper.
+    hooks: { streamWrite: redactText },
   }, pino.destination({ fd: opts.destination ?? 1, sync: false, minLength: 0, maxLength: 16 * 1024 * 1024 }));
 }
 

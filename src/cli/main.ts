@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { PeregrineError } from '../errors.ts';
+import { redactText } from '../redact.ts';
 
 /** A subcommand: its own options, help text and entry point. Each lives in cli/commands/<name>.ts. */
 export interface Command {
@@ -74,10 +75,12 @@ export async function main(argv: string[]): Promise<number> {
     return await cmd.main(parsed.values, parsed.positionals);
   } catch (err) {
     if (err instanceof PeregrineError) {
-      console.error(`peregrine ${name}: ${err.message} [${err.code}]`);
+      console.error(redactText(`peregrine ${name}: ${err.message} [${err.code}]`));
       return 1;
     }
-    throw err;
+    // Unexpected: the stack helps a bug report, but it passes the redaction helper like everything printed.
+    console.error(redactText(`peregrine ${name}: unexpected error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`));
+    return 1;
   }
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_TIMER_MS } from './limits.ts';
 import { parsePriority, PRIORITIES, type Priority } from '../alert/priority.ts';
 
 /**
@@ -32,7 +33,7 @@ export const detectorSchema = z.strictObject({
   }).prefault({}),
   syscalleventdrops: z.strictObject({
     alert: z.boolean().default(true).meta({ description: 'Raise the "Falco internal: syscall event drop" alert (Falco: syscall_event_drops.actions).' }),
-    intervalms: z.int().min(1000).default(30000).meta({ description: 'At most one drop alert per interval (Falco: rate 0.03333, max_burst 1).' }),
+    intervalms: z.int().min(1000).max(MAX_TIMER_MS).default(30000).meta({ description: 'At most one drop alert per interval (Falco: rate 0.03333, max_burst 1).' }),
   }).prefault({}),
 });
 export type DetectorConfig = z.output<typeof detectorSchema>;

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { PeregrineError } from '../errors.ts';
 
 /**
  * Falcosidekick's environment overrides: every key path maps to an upper-case variable with "." -> "_"
@@ -21,7 +22,7 @@ export function applyEnv(schema: z.ZodType, base: Record<string, unknown>, env: 
     const name = path.join('_').toUpperCase();
     const raw = env[name];
     if (raw === undefined) return;
-    setPath(merged, path, coerce(raw, leaf));
+    setPath(merged, path, coerce(raw, leaf, name));
     origins.set(path.join('.'), name);
   });
   return { merged, origins };
@@ -54,7 +55,7 @@ export function unwrap(schema: z.ZodType): z.ZodType {
   }
 }
 
-function coerce(raw: string, leaf: Leaf): unknown {
+function coerce(raw: string, leaf: Leaf, name: string): unknown {
   switch (leaf) {
     case 'number': return raw.trim() === '' ? raw : Number(raw);
     case 'boolean': return /^(true|1|yes)$/i.test(raw.trim()) ? true : /^(false|0|no|)$/i.test(raw.trim()) ? false : raw;
@@ -62,8 +63,11 @@ function coerce(raw: string, leaf: Leaf): unknown {
     case 'record': {
       const out: Record<string, string> = {};
       for (const pair of raw.split(',')) {
+        if (pair.trim() === '') continue;
         const i = pair.indexOf(':');
-        if (i > 0) out[pair.slice(0, i).trim()] = pair.slice(i + 1).trim();
+        // A pair without a key and a colon used to vanish without a word.
+        if (i <= 0) throw new PeregrineError('PRG_CONFIG', `env ${name}: "${pair.trim()}" is not key:value (expected "k:v,k2:v2")`);
+        Object.defineProperty(out, pair.slice(0, i).trim(), { value: pair.slice(i + 1).trim(), enumerable: true, writable: true, configurable: true });
       }
       return out;
     }

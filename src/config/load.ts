@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument, isNode } from 'yaml';
+
+/** A config has no reason for many YAML aliases; more is an expansion bomb. */
+const MAX_YAML_ALIASES = 100;
 import { PeregrineError } from '../errors.ts';
 import { applyEnv } from './env.ts';
 import { configSchema, type PeregrineConfig } from './schema.ts';
@@ -42,7 +45,13 @@ export function loadConfig(opts: LoadConfigOptions = {}): PeregrineConfig {
     const at = e.linePos?.[0];
     throw new PeregrineError('PRG_CONFIG_YAML', `${fileName}${at ? `:${at.line}:${at.col}` : ''}: ${e.message.split('\n')[0]}`);
   }
-  const raw = (doc.toJS() ?? {}) as unknown;
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) ?? {};
+  } catch (err) {
+    // The yaml library refuses alias bombs ("billion laughs") with a ReferenceError; say which file and why.
+    throw new PeregrineError('PRG_CONFIG_YAML', `${fileName}: ${(err as Error).message} (more than ${MAX_YAML_ALIASES} alias expansions)`);
+  }
   if (typeof raw !== 'object' || Array.isArray(raw) || raw === null) {
     throw new PeregrineError('PRG_CONFIG_SHAPE', `${fileName}: the config must be a YAML mapping of keys`);
   }

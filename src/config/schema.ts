@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_TIMER_MS } from './limits.ts';
 import type { OutputDefinition } from '../router/output.ts';
 import { outputRegistry } from '../../outputs/registry.ts';
 import { minimumPriority } from './priority-schema.ts';
@@ -16,9 +17,9 @@ import { containerSchema } from './container-schema.ts';
 export const deliverySchema = z.strictObject({
   queuesize: z.int().min(1).default(1000).meta({ description: 'Alerts of this output held in memory at once, a window over the spool (the spool holds the rest; nothing is dropped here).' }),
   maxretries: z.int().min(0).default(8).meta({ description: 'Retries of a failed send before the alert goes to the dead-letter log (counted).' }),
-  initialbackoffms: z.int().min(1).default(500).meta({ description: 'First retry delay; doubles per attempt, with jitter.' }),
-  maxbackoffms: z.int().min(1).default(30000).meta({ description: 'Longest retry delay.' }),
-  timeoutms: z.int().min(1).optional().meta({ description: 'Timeout of one send (default per output, 10000).' }),
+  initialbackoffms: z.int().min(1).max(MAX_TIMER_MS).default(500).meta({ description: 'First retry delay; doubles per attempt, with jitter.' }),
+  maxbackoffms: z.int().min(1).max(MAX_TIMER_MS).default(30000).meta({ description: 'Longest retry delay.' }),
+  timeoutms: z.int().min(1).max(MAX_TIMER_MS).optional().meta({ description: 'Timeout of one send (default per output, 10000).' }),
   ratepersecond: z.number().min(0).optional().meta({ description: 'Sustained sends per second, 0 = unlimited (Slack default 1).' }),
   maxconcurrentrequests: z.int().min(1).optional().meta({ description: 'Sends in flight at once (Falcosidekick key). Webhook and SNS adapt it to latency and errors (AIMD) up to this (default 64); others use it as is (default 1).' }),
   maxbatch: z.int().min(1).optional().meta({ description: 'Alerts per send for outputs that batch (Kafka, NATS).' }),
@@ -97,7 +98,7 @@ export function buildConfigSchema(defs: readonly OutputDefinition[] = outputRegi
     customtags: z.array(z.string()).default([]).meta({ description: 'Tags added to every alert.' }),
     templatedfields: z.record(z.string(), z.string()).default({}).meta({ description: 'Fields computed from output_fields with Go-template syntax ({{ index . "k8s.ns.name" }}, or).' }),
     bracketreplacer: z.string().default('').meta({ description: 'Replaces "[" in output field names (proc.aname[2] -> proc.aname_2 with "_").' }),
-    drainms: z.int().min(0).default(10000).meta({ description: 'On shutdown, how long to keep delivering spooled alerts (what is left stays in the spool for the next start).' }),
+    drainms: z.int().min(0).max(MAX_TIMER_MS).default(10000).meta({ description: 'On shutdown, how long to keep delivering spooled alerts (what is left stays in the spool for the next start).' }),
     spool: spoolSchema.prefault({}).meta({ description: 'The durable on-disk log every accepted alert is written to before it is acknowledged.' }),
     detector: detectorSchema.prefault({}).meta({ description: 'The detection core (`peregrine run`): rules, stdout alerts, Kubernetes audit input, capture.' }),
     container: containerSchema.prefault({}).meta({ description: 'Container runtime metadata for container.* and k8s.* fields (`peregrine run`).' }),

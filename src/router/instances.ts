@@ -1,4 +1,5 @@
 import type { PeregrineConfig } from '../config/schema.ts';
+import { PeregrineError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Spool } from '../spool/contract.ts';
 import type { AlertFilter } from './filter.ts';
@@ -53,17 +54,13 @@ export function enabledBlocks(config: PeregrineConfig, registry: readonly Output
   return found;
 }
 
-/** Starts the senders; an output that fails to start is logged and left out, the others run. */
+/** Starts the senders; one that cannot start (its config is wrong) stops the start with PRG_CONFIG naming it. */
 export async function createInstances(config: PeregrineConfig, registry: readonly OutputDefinition[], log: Logger):
-  Promise<{ prepared: PreparedOutput[]; failed: { name: string; error: string }[] }> {
+  Promise<{ prepared: PreparedOutput[] }> {
   const prepared: PreparedOutput[] = [];
-  const failed: { name: string; error: string }[] = [];
   const seen = new Set<string>();
   for (const { name, def, block } of enabledBlocks(config, registry)) {
-    if (seen.has(name)) {
-      failed.push({ name, error: `output name "${name}" is used twice` });
-      continue;
-    }
+    if (seen.has(name)) throw new PeregrineError('PRG_CONFIG', `outputs: the name "${name}" is used twice`);
     seen.add(name);
     const ilog = log.child({ output: name, type: def.type });
     try {
@@ -88,12 +85,12 @@ export async function createInstances(config: PeregrineConfig, registry: readonl
       ilog.info({ filter: { minimumpriority: block.minimumpriority ?? 'any', rules: block.rules, tags: block.tags, sources: block.sources },
         concurrency: t.adaptive ? `adaptive, at most ${settings.concurrency}` : settings.concurrency }, 'output enabled');
     } catch (err) {
-      const error = err instanceof Error ? err.message : String(err);
-      failed.push({ name, error });
-      ilog.error({ err: error }, 'output could not start; it is disabled, the other outputs run');
+      // Senders connect lazily (an unreachable server is retried by delivery), so what fails here is the
+      // config: starting anyway would answer 200 and deliver nothing.
+      throw new PeregrineError('PRG_CONFIG', `output "${name}" (${def.type}) cannot start: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
-  return { prepared, failed };
+  return { prepared };
 }
 
 /** Attaches each output to its own cursor in the spool. */

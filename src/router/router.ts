@@ -5,6 +5,7 @@ import type { FalcoAlert } from '../alert/alert.ts';
 import { priorityTitle } from '../alert/priority.ts';
 import type { PeregrineConfig } from '../config/schema.ts';
 import { silentLogger, type Logger } from '../log.ts';
+import { redactText, registerConfigSecrets } from '../redact.ts';
 import { outputRegistry } from '../../outputs/registry.ts';
 import { SpoolFullError, type Spool } from '../spool/contract.ts';
 import { openSpool } from '../spool/registry.ts';
@@ -42,8 +43,6 @@ export interface Router {
   metricsText(): Promise<string>;
   readonly metrics: RouterMetrics;
   readonly outputs: readonly OutputInstance[];
-  /** Outputs that were configured but could not start, with the reason. */
-  readonly failedOutputs: readonly { name: string; error: string }[];
   readonly spool: Spool;
   /** Stops the input, delivers from the spool until drainMs, closes outputs; the rest stays in the spool. */
   close(opts?: { drainMs?: number }): Promise<void>;
@@ -57,10 +56,11 @@ const TEST_ALERT = {
 export async function createRouter(config: PeregrineConfig,
   opts: { log?: Logger; registry?: readonly OutputDefinition[] } = {}): Promise<Router> {
   const log = opts.log ?? silentLogger;
+  registerConfigSecrets(config);
   const metrics = new RouterMetrics();
   const notices = new ThrottledLog(log);
   const enrich = createEnricher(config);
-  const { prepared, failed } = await createInstances(config, opts.registry ?? outputRegistry, log);
+  const { prepared } = await createInstances(config, opts.registry ?? outputRegistry, log);
   if (prepared.length === 0) log.warn('no output is enabled: alerts are validated and counted only');
 
   const ephemeral = config.spool.dir === '';
@@ -138,10 +138,19 @@ export async function createRouter(config: PeregrineConfig,
   function health(): { status: string; [k: string]: unknown } {
     const { ratio } = refreshSpoolMetrics();
     const used = Math.round(ratio * 1000) / 10;
-    return ratio > DEGRADED_SPOOL_RATIO
-      ? { status: 'degraded', reason: `spool ${used}% full: outputs are not keeping up`, spoolUsedPercent: used }
+    // An output whose server is unreachable keeps retrying in the background; health says which and why.
+    const failing = instances.filter((i) => i.queue.lastFailure).map((i) => ({
+      output: i.name, type: i.type, error: redactText(i.queue.lastFailure!.error), since: new Date(i.queue.lastFailure!.at).toISOString(),
+    }));
+    const reasons = [
+      ...(ratio > DEGRADED_SPOOL_RATIO ? [`spool ${used}% full: outputs are not keeping up`] : []),
+      ...failing.map((f) => `output ${f.output} failing: ${f.error}`),
+    ];
+    return reasons.length > 0
+      ? { status: 'degraded', reason: reasons.join('; '), spoolUsedPercent: used, ...(failing.length > 0 ? { failingOutputs: failing } : {}) }
       : { status: 'ok', spoolUsedPercent: used };
   }
+
 
   function metricsText(): Promise<string> {
     refreshSpoolMetrics();
@@ -167,7 +176,6 @@ export async function createRouter(config: PeregrineConfig,
   return {
     metrics,
     outputs: instances,
-    failedOutputs: failed,
     spool,
     submit: (alert) => accept(alert, 'internal'),
     http,

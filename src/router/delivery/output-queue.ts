@@ -96,6 +96,9 @@ export class OutputQueue {
   }
 
   /** Alerts not yet delivered or given up (in flight and still in the spool included). */
+  /** The last send's failure while sends keep failing (cleared by a success): /healthz shows it. */
+  lastFailure: { at: number; error: string } | undefined;
+
   get depth(): number {
     return this.deps.reader.pending;
   }
@@ -252,6 +255,7 @@ export class OutputQueue {
       this.stop.signal.removeEventListener('abort', onStop);
     }
     this.deps.slots.release({ ok: true, latencyMs: performance.now() - start });
+    this.lastFailure = undefined;
     const now = Date.now();
     for (const it of batch) {
       this.bound.latency.observe(Math.max(0, now - it.acceptedAt) / 1000);
@@ -267,6 +271,7 @@ export class OutputQueue {
     const backpressure = timedOut || de?.status === 429 || de?.status === 503;
     this.deps.slots.release({ ok: false, latencyMs, backpressure });
     this.deps.metrics.outputs.inc({ destination: this.type, status: 'error' });
+    this.lastFailure = { at: Date.now(), error: errText(err) };
     if (this.stop.signal.aborted) return; // shutting down: the alerts stay in the spool
     // Outputs wrap every transport failure in DeliveryError; anything else (a serializer throwing on
     // this alert) would fail the same way again, so it is not retried.
