@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { LabelCap } from './label-cap.ts';
 
 /**
  * The router's Prometheus metrics. Falcosidekick's names are kept where they exist so existing
@@ -14,6 +15,12 @@ export class RouterMetrics {
     name: 'falcosecurity_falcosidekick_falco_events_total', help: 'Accepted alerts by rule, priority and source.',
     labelNames: ['rule', 'priority_raw', 'source', 'hostname'], registers: [this.registry],
   });
+  readonly seriesOverflow = new Counter({
+    name: 'peregrine_metric_series_overflow_total', help: 'Increments counted in the overflow series ("_overflow_" labels) of a metric past its label-set cap.',
+    labelNames: ['metric'], registers: [this.registry],
+  });
+  /** falco_events labels come from the network (rule, hostname, source): capped. */
+  readonly falcoEventsCap = new LabelCap('falcosecurity_falcosidekick_falco_events_total', this.seriesOverflow);
   readonly outputs = new Counter({
     name: 'falcosecurity_falcosidekick_outputs_total', help: 'Deliveries per destination and status (ok|error).',
     labelNames: ['destination', 'status'], registers: [this.registry],

@@ -130,7 +130,7 @@ export async function createRouter(config: PeregrineConfig,
       return { ok: false, error: `alert not accepted: ${(err as Error).message}`, busy: true };
     }
     metrics.inputs.inc({ source: input, status: 'accepted' });
-    metrics.falcoEvents.inc({ rule: alert.rule, priority_raw: alert.priority, source: alert.source, hostname: alert.hostname || 'unknown' });
+    metrics.falcoEvents.inc(metrics.falcoEventsCap.apply({ rule: alert.rule, priority_raw: alert.priority, source: alert.source, hostname: alert.hostname || 'unknown' }));
     if (config.debug) log.info({ alert: { ...alert, priority: priorityTitle(alert.priority) } }, 'alert accepted');
     return { ok: true, alert };
   }
