@@ -14,6 +14,7 @@ export interface HttpConfig {
   listenport: number;
   bodylimit: number;
   authtoken: string;
+  authmetrics: boolean;
   tlsserver: { deploy: boolean; certfile: string; keyfile: string };
 }
 
@@ -79,7 +80,7 @@ export function createHttpSurface(config: HttpConfig, log: Logger, handlers: Han
   const pressureChecks: PressureCheck[] = [];
   const extraRoutes: { method: string; path: string; handler: RouteHandler }[] = [];
   const plugins: FastifyPluginAsync[] = [];
-  app.register(opsRoutes(handlers));
+  app.register(opsRoutes({ ...handlers, ...(config.authmetrics && config.authtoken ? { metricsToken: config.authtoken } : {}) }));
   app.register(ingestRoutes({
     ...handlers, authtoken: config.authtoken, bodylimit: config.bodylimit,
     maxEventLoopDelayMs: MAX_EVENT_LOOP_DELAY_MS, retryAfterSeconds: RETRY_AFTER_SECONDS,
