@@ -6,6 +6,8 @@
  */
 
 const URL_USERINFO = /\/\/[^\s/@"'<>]+@/g;
+/** "user:password@" without "//" too: malformed URLs ("http//u:p@h", "nats:/u:p@h") are where they get echoed. */
+const USER_PASSWORD = /([^\s/@"'<>:]+):[^\s/@"'<>]+@/g;
 const SECRET_QUERY = /([?&][^=&\s"']*(?:token|key|secret|passw|sig|auth)[^=&\s"']*=)[^&\s"'#]+/gi;
 /** Config keys whose values are secret wherever they appear (Falcosidekick's names and ours). */
 const SECRET_KEY = /password|passwd|secret|token|apikey|webhookurl|credentials|customheaders|sasl|privatekey/i;
@@ -42,7 +44,7 @@ export function registerConfigSecrets(config: unknown, underSecretKey = false): 
 
 /** The text with every known kind of secret replaced by "***". */
 export function redactText(text: string): string {
-  let out = text.replace(URL_USERINFO, '//***@').replace(SECRET_QUERY, '$1***');
+  let out = text.replace(URL_USERINFO, '//***@').replace(USER_PASSWORD, '$1:***@').replace(SECRET_QUERY, '$1***');
   for (const s of secretList) if (out.includes(s)) out = out.split(s).join('***');
   return out;
 }
