@@ -125,11 +125,12 @@ aws:
 });
 
 test('a malformed URL holding credentials is not echoed whole when the start fails', async () => {
-  for (const env of [
+  const envs: Record<string, string>[] = [
     { WEBHOOK_ADDRESS: `http//user:${SECRETS.webhookPassword}@example.invalid/hook` },
     { NATS_HOSTPORT: `nats:/natsuser:${SECRETS.natsPassword}@127.0.0.1:4222` },
     { SLACK_WEBHOOKURL: `hooks.slack.example/services/T0/B0/${SECRETS.slackPath}` },
-  ]) {
+  ];
+  for (const env of envs) {
     const dir = mkdtempSync(join(tmpdir(), 'peregrine-secrets-'));
     writeFileSync(join(dir, 'c.yaml'), `listenaddress: 127.0.0.1\nlistenport: 0\nspool: { dir: ${dir}/spool }\n`);
     const cli = startCli(['route', '-c', join(dir, 'c.yaml')], env);
