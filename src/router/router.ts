@@ -117,7 +117,8 @@ export async function createRouter(config: PeregrineConfig,
     const alert = enrich(received);
     try {
       if (closing) throw new Error('shutting down');
-      await spool.append(encodeSpooled({ alert, acceptedAt: Date.now() }));
+      const spooled = { alert, acceptedAt: Date.now() };
+      await spool.append(encodeSpooled(spooled), spooled);
     } catch (err) {
       metrics.inputs.inc({ source: input, status: 'rejected' });
       if (err instanceof SpoolFullError) {

@@ -11,9 +11,10 @@ export interface Spool {
   /**
    * Appends one record. Resolves with its sequence number once the record is as durable as `fsync`
    * promises (group commit: concurrent appends share one write and one sync). Rejects with
-   * SpoolFullError when the byte bound is reached and `whenFull` is `reject`.
+   * SpoolFullError when the byte bound is reached and `whenFull` is `reject`. `memo` is handed to readers
+   * with the entry while it is still in memory, so they need not decode the payload again.
    */
-  append(payload: Buffer): Promise<number>;
+  append(payload: Buffer, memo?: unknown): Promise<number>;
   /** The reader of a consumer named at open; one reader per consumer. */
   reader(consumer: string): SpoolReader;
   stats(): SpoolStats;
@@ -27,6 +28,8 @@ export interface SpoolEntry {
   /** Wall-clock ms when the record was appended. */
   appendedAt: number;
   payload: Buffer;
+  /** What the appender passed along (its decoded form); absent for entries read back from disk. Read-only. */
+  memo?: unknown;
 }
 
 export interface SpoolReader {

@@ -8,7 +8,7 @@ import { DeliveryError, type DeliveryTuning, type Sender } from '../output.ts';
 import type { AdaptiveConcurrency } from './adaptive-concurrency.ts';
 import { backoffDelay, type RetryPolicy } from './backoff.ts';
 import { TokenBucket } from './rate-limit.ts';
-import { decodeSpooled } from './spooled-alert.ts';
+import { decodeSpooled, type SpooledAlert } from './spooled-alert.ts';
 import type { ThrottledLog } from './throttled-log.ts';
 
 export interface QueueSettings extends DeliveryTuning, RetryPolicy {
@@ -153,7 +153,8 @@ export class OutputQueue {
         this.nextToRead = e.seq + 1;
         let item: Item;
         try {
-          const s = decodeSpooled(e.payload);
+          // Shared by every output reading this entry from memory: outputs never modify alerts.
+          const s = (e.memo as SpooledAlert | undefined) ?? decodeSpooled(e.payload);
           item = { seq: e.seq, alert: s.alert, acceptedAt: s.acceptedAt, attempts: 0, done: false, alone: false };
           this.order.push(item);
           if (s.to !== undefined ? s.to !== this.name : !matchesFilter(s.alert, this.deps.filter)) {
@@ -318,7 +319,7 @@ export class OutputQueue {
       try {
         await this.deps.deadLetter({ output: this.name, type: this.type, error, attempts: it.attempts + 1, alert: raw ?? it.alert, acceptedAt: it.acceptedAt });
       } catch (dlErr) {
-        this.deps.log.error({ err: errText(dlErr), uuid: it.alert?.uuid }, 'cannot write the dead-letter log; the alert is lost');
+        this.deps.notices.note('deadletter-write', 'error', 'cannot write the dead-letter log; these alerts are lost', { err: errText(dlErr), uuid: it.alert?.uuid });
       }
       this.finish(it);
     }

@@ -117,7 +117,7 @@ export class FileSpool implements Spool {
     this.collect();
   }
 
-  append(payload: Buffer): Promise<number> {
+  append(payload: Buffer, memo?: unknown): Promise<number> {
     if (this.closed) return Promise.reject(new Error('spool is closed'));
     const size = HEADER_BYTES + payload.length;
     if (this.bytes + size > this.opts.maxBytes && !(this.opts.whenFull === 'drop_oldest' && this.makeRoom(size))) {
@@ -129,7 +129,7 @@ export class FileSpool implements Spool {
     const buf = encodeRecord(seq, appendedAt, payload);
     const p = this.pending;
     p.bufs.push(buf);
-    p.entries.push({ seq, appendedAt, payload });
+    p.entries.push(memo === undefined ? { seq, appendedAt, payload } : { seq, appendedAt, payload, memo });
     p.bytes += buf.length;
     this.bytes += buf.length;
     const done = new Promise<number>((resolve, reject) => p.waiters.push({ resolve, reject, seq }));
