@@ -39,5 +39,6 @@ ENV NODE_ENV=production UI_DBFILE=/var/lib/peregrine/ui.sqlite SPOOL_DIR=/var/li
 EXPOSE 2801
 USER node
 HEALTHCHECK --interval=30s --timeout=3s CMD ["node", "-e", "fetch('http://127.0.0.1:2801/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-ENTRYPOINT ["node", "bin/peregrine"]
+# bin/peregrine carries the node flags in its #! line.
+ENTRYPOINT ["bin/peregrine"]
 CMD ["route"]

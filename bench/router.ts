@@ -57,8 +57,10 @@ async function startProgram(program: string, output: Output): Promise<Running> {
       : `nats:\n  hostport: "${output.url}"\n`;
     const cfg = join(dir, 'config.yaml');
     writeFileSync(cfg, `listenaddress: 127.0.0.1\nlistenport: ${port}\n${out}`);
-    const nodeArgs = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] : [];
-    child = spawn(process.execPath, [...nodeArgs, 'bin/peregrine', 'route', '-c', cfg], { env: { ...process.env, ...PEREGRINE_ENV }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Run as users do (the node flags of its #! line apply); the node on PATH must be Node 24.
+    const env: NodeJS.ProcessEnv = { ...process.env, ...PEREGRINE_ENV };
+    if (CPU_PROF) env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${CPU_PROF}`.trim();
+    child = spawn('bin/peregrine', ['route', '-c', cfg], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   } else {
     // Falcosidekick reads every key from the environment; nothing else is set, so the rest are its defaults.
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, LISTENADDRESS: '127.0.0.1', LISTENPORT: String(port) };
