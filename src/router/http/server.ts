@@ -8,6 +8,7 @@ import type { Logger } from '../../log.ts';
 import { requestError } from './errors.ts';
 import { ingestRoutes, type IngestOptions, type PressureCheck, type RouteHandler } from './ingest.ts';
 import { opsRoutes, type OpsOptions } from './ops.ts';
+import { plainSidePort } from './plain-side-port.ts';
 
 export interface HttpConfig {
   listenaddress: string;
@@ -15,7 +16,7 @@ export interface HttpConfig {
   bodylimit: number;
   authtoken: string;
   authmetrics: boolean;
-  tlsserver: { deploy: boolean; certfile: string; keyfile: string };
+  tlsserver: { deploy: boolean; certfile: string; keyfile: string; mutualtls: boolean; cacertfile: string; notlsport: number; notlspaths: string[] };
 }
 
 /** How long close() lets in-flight requests finish before their connections are cut. */
@@ -80,6 +81,7 @@ export function createHttpSurface(config: HttpConfig, log: Logger, handlers: Han
   const pressureChecks: PressureCheck[] = [];
   const extraRoutes: { method: string; path: string; handler: RouteHandler }[] = [];
   const plugins: FastifyPluginAsync[] = [];
+  let side: FastifyInstance | undefined;
   app.register(opsRoutes({ ...handlers, ...(config.authmetrics && config.authtoken ? { metricsToken: config.authtoken } : {}) }));
   app.register(ingestRoutes({
     ...handlers, authtoken: config.authtoken, bodylimit: config.bodylimit,
@@ -93,19 +95,30 @@ export function createHttpSurface(config: HttpConfig, log: Logger, handlers: Han
     addRoute: (method, path, handler) => { extraRoutes.push({ method: method.toUpperCase(), path, handler }); },
     addPressureCheck: (check) => { pressureChecks.push(check); },
     async listen() {
+      const host = config.listenaddress || anyAddress();
       try {
-        await app.listen({ port: config.listenport, host: config.listenaddress || anyAddress() });
+        await app.listen({ port: config.listenport, host });
       } catch (err) {
         throw new PeregrineError('PRG_LISTEN', `cannot listen on ${config.listenaddress || '*'}:${config.listenport}: ${(err as Error).message}`);
       }
       const a = app.server.address() as AddressInfo;
-      log.info({ address: a.address, port: a.port, tls: config.tlsserver.deploy }, 'router listening');
+      const tls = config.tlsserver;
+      if (tls.deploy && tls.notlspaths.length > 0) {
+        side = plainSidePort(app, tls.notlspaths, config.bodylimit);
+        try {
+          await side.listen({ port: tls.notlsport, host });
+        } catch (err) {
+          throw new PeregrineError('PRG_LISTEN', `tlsserver.notlsport: cannot listen on ${config.listenaddress || '*'}:${tls.notlsport}: ${(err as Error).message}`);
+        }
+        log.info({ port: tls.notlsport, paths: tls.notlspaths }, 'plain HTTP side port listening (tlsserver.notlspaths)');
+      }
+      log.info({ address: a.address, port: a.port, tls: tls.deploy, mutualtls: tls.deploy && tls.mutualtls }, 'router listening');
       return { port: a.port, address: a.address };
     },
     async close(graceMs = CLOSE_GRACE_MS) {
       const cut = setTimeout(() => app.server.closeAllConnections(), graceMs);
       try {
-        await app.close();
+        await Promise.all([app.close(), side?.close()]);
       } finally {
         clearTimeout(cut);
       }
@@ -113,8 +126,11 @@ export function createHttpSurface(config: HttpConfig, log: Logger, handlers: Han
   };
 }
 
-function tlsOptions(tls: HttpConfig['tlsserver']): { cert: Buffer; key: Buffer } {
-  return { cert: readKeyFile(tls.certfile, 'tlsserver.certfile'), key: readKeyFile(tls.keyfile, 'tlsserver.keyfile') };
+/** Server certificate, and with mutualtls the CA client certificates must be signed by (others are refused in the handshake). */
+function tlsOptions(tls: HttpConfig['tlsserver']): { cert: Buffer; key: Buffer; ca?: Buffer; requestCert?: boolean; rejectUnauthorized?: boolean } {
+  const own = { cert: readKeyFile(tls.certfile, 'tlsserver.certfile'), key: readKeyFile(tls.keyfile, 'tlsserver.keyfile') };
+  if (!tls.mutualtls) return own;
+  return { ...own, ca: readKeyFile(tls.cacertfile, 'tlsserver.cacertfile'), requestCert: true, rejectUnauthorized: true };
 }
 
 function readKeyFile(path: string, key: string): Buffer {

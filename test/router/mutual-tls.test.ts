@@ -1,0 +1,75 @@
+// Finding 6 of issue #14: Falcosidekick's tlsserver.mutualtls + cacertfile, and its plain-HTTP side port
+// (notlsport + notlspaths) for probes that cannot speak TLS.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent, request } from 'undici';
+import { falcoAlert } from '../support/alerts.ts';
+import { startRouter } from '../support/router.ts';
+import { selfSignedCert } from '../support/tls.ts';
+
+/** A CA, and two client certificates: one it signed, one self-signed. */
+function clientCerts() {
+  const dir = mkdtempSync(join(tmpdir(), 'prg-mtls-'));
+  const f = (n: string) => join(dir, n);
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
+  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=test-ca', '-keyout', f('ca.key'), '-out', f('ca.crt'));
+  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=falco', '-keyout', f('client.key'), '-out', f('client.csr'));
+  ssl('x509', '-req', '-in', f('client.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '1', '-out', f('client.crt'));
+  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=stranger', '-keyout', f('other.key'), '-out', f('other.crt'));
+  const read = (n: string) => readFileSync(f(n), 'utf8');
+  return { caFile: f('ca.crt'), signed: { cert: read('client.crt'), key: read('client.key') }, stranger: { cert: read('other.crt'), key: read('other.key') } };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((ok) => { const s = createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => ok(p)); }); });
+}
+
+test('mutualtls: a client certificate signed by cacertfile is served; none or another is refused in the handshake', async () => {
+  const server = selfSignedCert();
+  const c = clientCerts();
+  const r = await startRouter(`tlsserver: { deploy: true, certfile: ${server.certFile}, keyfile: ${server.keyFile}, mutualtls: true, cacertfile: ${c.caFile} }\n`);
+  const url = r.url.replace('http:', 'https:');
+  const agent = (client?: { cert: string; key: string }) => new Agent({ connect: { ca: server.cert, ...(client ?? {}) } });
+  const agents = [agent(c.signed), agent(), agent(c.stranger)];
+  try {
+    const ok = await request(`${url}/`, { method: 'POST', body: JSON.stringify(falcoAlert()), dispatcher: agents[0] });
+    assert.equal(ok.statusCode, 200);
+    await ok.body.dump();
+    for (const a of agents.slice(1)) {
+      await assert.rejects(request(`${url}/healthz`, { dispatcher: a }).then((res) => res.body.text()));
+    }
+  } finally {
+    await Promise.all(agents.map((a) => a.close()));
+    await r.router.close({ drainMs: 0 });
+  }
+});
+
+test('notlspaths are served over plain HTTP on notlsport, other paths are not', async () => {
+  const server = selfSignedCert();
+  const plain = await freePort();
+  const r = await startRouter(`tlsserver: { deploy: true, certfile: ${server.certFile}, keyfile: ${server.keyFile}, notlsport: ${plain}, notlspaths: [/healthz, /ping] }\n`);
+  try {
+    const side = `http://127.0.0.1:${plain}`;
+    assert.equal(await (await fetch(`${side}/ping`)).text(), 'pong\n');
+    const health = await fetch(`${side}/healthz`);
+    assert.equal(health.status, 200);
+    assert.equal(((await health.json()) as { status: string }).status, 'ok');
+    const refused = await fetch(`${side}/`, { method: 'POST', body: JSON.stringify(falcoAlert()) });
+    assert.equal(refused.status, 404);
+    assert.match(await refused.text(), /TLS only/);
+    assert.equal((await fetch(`${side}/metrics`)).status, 404);
+  } finally {
+    await r.router.close({ drainMs: 0 });
+  }
+});
+
+test('a mutualtls CA file that cannot be read stops the start naming the key', async () => {
+  const server = selfSignedCert();
+  await assert.rejects(startRouter(`tlsserver: { deploy: true, certfile: ${server.certFile}, keyfile: ${server.keyFile}, mutualtls: true, cacertfile: /nonexistent/ca.crt }\n`),
+    /tlsserver\.cacertfile: cannot read \/nonexistent\/ca\.crt: no such file/);
+});
