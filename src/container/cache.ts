@@ -7,8 +7,7 @@
  */
 import type { ContainerInfo } from '../engine/event.ts';
 import { shortContainerId, type CgroupContainer, type RuntimeHint } from './cgroup.ts';
-import type { ContainerMetadata } from './metadata.ts';
-import { RuntimeUnavailable, type RuntimeClient, type RuntimeEvent, type RuntimeName } from './runtime.ts';
+import { RuntimeUnavailable, type RuntimeAnswer, type RuntimeClient, type RuntimeEvent, type RuntimeName } from './runtime.ts';
 
 export interface CacheLog {
   info(o: object | string, m?: string): void;
@@ -172,7 +171,7 @@ export class ContainerMetadataCache {
     const kinds = order(e.hint, e.namespace);
     const clients = kinds.flatMap((k) => this.opts.clients.filter((c) => c.kind === k));
     for (const client of clients) {
-      let meta: ContainerMetadata | undefined;
+      let meta: RuntimeAnswer | undefined;
       try {
         const fullId = e.info.fullId ?? e.info.id;
         meta = await client.lookup(e.namespace ? { fullId, namespace: e.namespace } : { fullId });
@@ -194,7 +193,9 @@ export class ContainerMetadataCache {
       this.opts.metrics?.lookup(client.name, 'found');
       if (this.closed) return;
       // One new object per answer: events already handed out keep what they were evaluated with.
-      e.info.metadata = meta;
+      const { startedNs, ...metadata } = meta;
+      e.info.metadata = metadata;
+      if (startedNs !== undefined && e.info.startTs === undefined) e.info.startTs = startedNs;
       if (!e.filled) {
         e.filled = true;
         this.opts.metrics?.fillSeconds(client.name, (performance.now() - e.firstSeen) / 1000);

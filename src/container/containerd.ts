@@ -7,7 +7,7 @@ import type { ClientReadableStream } from '@grpc/grpc-js';
 import { grpcClient, GrpcStatus, isUnavailable, protoStringField, unary, type GrpcClient } from './grpc.ts';
 import { defined, hostNamespacesFromSpec, imageFields, mountsFromSpec, privilegedFromSpec, SANDBOX_ID_LABEL, type ContainerMetadata, type OciSpec } from './metadata.ts';
 import { shortContainerId } from './cgroup.ts';
-import { RuntimeUnavailable, type LookupRequest, type RuntimeClient, type RuntimeEvent, SocketPath } from './runtime.ts';
+import { RuntimeUnavailable, type LookupRequest, type RuntimeAnswer, type RuntimeClient, type RuntimeEvent, SocketPath } from './runtime.ts';
 
 interface Any { type_url: string; value: Buffer }
 interface Timestamp { seconds: string; nanos: number }
@@ -74,7 +74,7 @@ export class ContainerdClient implements RuntimeClient {
     return names;
   }
 
-  async lookup(req: LookupRequest): Promise<ContainerMetadata | undefined> {
+  async lookup(req: LookupRequest): Promise<RuntimeAnswer | undefined> {
     const c = this.conn();
     const order = req.namespace ? [req.namespace] : await this.listNamespaces();
     for (const ns of order) {
@@ -90,7 +90,7 @@ export class ContainerdClient implements RuntimeClient {
     return undefined;
   }
 
-  private async toMetadata(msg: ContainerMsg, ns: string, images: GrpcClient): Promise<ContainerMetadata> {
+  private async toMetadata(msg: ContainerMsg, ns: string, images: GrpcClient): Promise<RuntimeAnswer> {
     let spec: OciSpec = {};
     if (msg.spec?.value?.length) {
       try {
@@ -116,7 +116,7 @@ export class ContainerdClient implements RuntimeClient {
     // Kubernetes names its containers in a label; other containerd clients only have the id (Falco shows that).
     const name = labels['io.kubernetes.container.name'] ?? labels['nerdctl/name'] ?? shortContainerId(msg.id);
     const sandboxId = msg.sandbox || spec.annotations?.['io.kubernetes.cri.sandbox-id'] || labels[SANDBOX_ID_LABEL];
-    return defined<ContainerMetadata>({
+    const meta: RuntimeAnswer = defined<ContainerMetadata>({
       id: shortContainerId(msg.id),
       fullId: msg.id,
       type: 'containerd',
@@ -128,6 +128,9 @@ export class ContainerdClient implements RuntimeClient {
       ...hostNamespacesFromSpec(spec),
       podSandboxId: sandboxId,
     });
+    // containerd's container record has its creation time (the task's start is in the tasks API).
+    if (msg.created_at) meta.startedNs = BigInt(msg.created_at.seconds) * 1_000_000_000n + BigInt(msg.created_at.nanos);
+    return meta;
   }
 
   watch(onEvent: (e: RuntimeEvent) => void, onError: (err: Error) => void, onUp: () => void): void {

@@ -10,7 +10,7 @@ import {
   defined, hostNamespacesFromSpec, imageFields, mountsFromSpec, POD_NAME_LABEL, POD_NAMESPACE_LABEL, POD_UID_LABEL, privilegedFromSpec,
   SANDBOX_ID_LABEL, shortImageId, type ContainerMetadata, type OciSpec,
 } from './metadata.ts';
-import { RuntimeUnavailable, type LookupRequest, type RuntimeClient, SocketPath } from './runtime.ts';
+import { RuntimeUnavailable, type LookupRequest, type RuntimeAnswer, type RuntimeClient, SocketPath } from './runtime.ts';
 import type { ContainerMount } from '../engine/event.ts';
 
 interface CriContainer { id: string; pod_sandbox_id: string }
@@ -19,6 +19,7 @@ interface CriStatus {
   id: string;
   metadata: { name: string } | null;
   created_at: string;
+  started_at: string;
   image: { image: string } | null;
   image_ref: string;
   image_id: string;
@@ -91,7 +92,7 @@ export class CriClient implements RuntimeClient {
     return this.runtimeType;
   }
 
-  async lookup(req: LookupRequest): Promise<ContainerMetadata | undefined> {
+  async lookup(req: LookupRequest): Promise<RuntimeAnswer | undefined> {
     const type = await this.type();
     const list = await this.call<{ containers: CriContainer[] }>('ListContainers', { filter: { id: req.fullId } });
     const found = list.containers[0];
@@ -134,7 +135,9 @@ export class CriClient implements RuntimeClient {
       ...hostNamespacesFromSpec(spec),
     });
     if (sandbox) withSandbox(meta, sandbox);
-    return meta;
+    const answer: RuntimeAnswer = meta;
+    if (st.started_at && st.started_at !== '0') answer.startedNs = BigInt(st.started_at);
+    return answer;
   }
 
   private async sandbox(id: string): Promise<SandboxStatus | undefined> {

@@ -5,13 +5,14 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import { shortContainerId } from './cgroup.ts';
 import { defined, imageFields, SANDBOX_ID_LABEL, shortImageId, type ContainerMetadata } from './metadata.ts';
-import { RuntimeUnavailable, type LookupRequest, type RuntimeClient, type RuntimeEvent, SocketPath } from './runtime.ts';
+import { RuntimeUnavailable, type LookupRequest, type RuntimeAnswer, type RuntimeClient, type RuntimeEvent, SocketPath } from './runtime.ts';
 
 interface InspectMount { Source?: string; Destination?: string; Mode?: string; RW?: boolean; Propagation?: string }
 interface Inspect {
   Id: string;
   Name?: string;
   Created?: string;
+  State?: { StartedAt?: string };
   Image?: string;
   Config?: { Image?: string; Labels?: Record<string, string> | null; User?: string };
   HostConfig?: { Privileged?: boolean; PidMode?: string; NetworkMode?: string; IpcMode?: string };
@@ -20,6 +21,12 @@ interface Inspect {
 }
 
 const EVENTS: Record<string, RuntimeEvent['kind']> = { create: 'upsert', start: 'upsert', rename: 'upsert', destroy: 'delete' };
+
+/** The sub-millisecond digits of an RFC 3339 time ("…T10:00:00.123456789Z" -> 456789). */
+function nanosOf(t: string): number {
+  const m = /\.(\d+)/.exec(t);
+  return m ? Number((m[1]! + '000000000').slice(3, 9)) : 0;
+}
 
 export class DockerClient implements RuntimeClient {
   readonly name: string;
@@ -67,7 +74,7 @@ export class DockerClient implements RuntimeClient {
     return (await res.body.json()) as T;
   }
 
-  async lookup(req: LookupRequest): Promise<ContainerMetadata | undefined> {
+  async lookup(req: LookupRequest): Promise<RuntimeAnswer | undefined> {
     const c = await this.get<Inspect>(`/containers/${encodeURIComponent(req.fullId)}/json`);
     if (!c) return undefined;
     let digest: string | undefined;
@@ -83,7 +90,7 @@ export class DockerClient implements RuntimeClient {
     const hc = c.HostConfig ?? {};
     // Docker names start with "/"; an image given by id shows as that id.
     const image = c.Config?.Image && !c.Config.Image.startsWith('sha256:') ? c.Config.Image : undefined;
-    return defined<ContainerMetadata>({
+    const meta: RuntimeAnswer = defined<ContainerMetadata>({
       id: shortContainerId(c.Id),
       fullId: c.Id,
       type: this.kind,
@@ -102,6 +109,10 @@ export class DockerClient implements RuntimeClient {
       // cri-dockerd (Kubernetes on Docker) labels the pod's containers with their sandbox.
       podSandboxId: labels[SANDBOX_ID_LABEL],
     });
+    const started = c.State?.StartedAt ? Date.parse(c.State.StartedAt) : NaN;
+    // A created, never started container says 0001-01-01.
+    if (started > 0) meta.startedNs = BigInt(started) * 1_000_000n + BigInt(nanosOf(c.State!.StartedAt!));
+    return meta;
   }
 
   watch(onEvent: (e: RuntimeEvent) => void, onError: (err: Error) => void, onUp: () => void): void {

@@ -6,6 +6,9 @@
 import { existsSync } from 'node:fs';
 import type { ContainerMetadata } from './metadata.ts';
 
+/** A runtime's answer: the container's metadata, and when it started (container.start_ts), if the runtime says. */
+export type RuntimeAnswer = ContainerMetadata & { startedNs?: bigint };
+
 export type RuntimeName = 'containerd' | 'cri' | 'docker' | 'podman';
 
 export interface LookupRequest {
@@ -25,7 +28,7 @@ export interface RuntimeClient {
   /** Name in logs and metrics: containerd, cri (with its socket), docker, podman. */
   readonly name: string;
   readonly kind: RuntimeName;
-  lookup(req: LookupRequest): Promise<ContainerMetadata | undefined>;
+  lookup(req: LookupRequest): Promise<RuntimeAnswer | undefined>;
   /**
    * Follows the runtime's event stream until close(), reconnecting by itself: onUp when a stream is established,
    * onError when one fails or cannot be opened.

@@ -71,6 +71,9 @@ describe('container metadata from real containerd, CRI and Docker', { skip }, ()
     // ctr sets no rootfs propagation: the plugin shows it empty.
     assert.deepEqual(m.mounts?.find((x) => x.dest === '/hostetc'), { source: '/etc', dest: '/hostetc', mode: '', rdwr: false, propagation: '' });
     assert.equal(m.hostPid, false);
+    // container.start_ts from the runtime (containerd: the container's creation).
+    const startTs = svc.cache.peek(id)?.startTs ?? 0n;
+    assert.ok(startTs > BigInt(Date.now() - 60_000) * 1_000_000n && startTs <= BigInt(Date.now()) * 1_000_000n, `start ${startTs}`);
   });
 
   test('ctr --privileged: privileged inferred from the spec', async () => {
@@ -126,6 +129,8 @@ describe('container metadata from real containerd, CRI and Docker', { skip }, ()
     assert.equal(m.imageRepository, IMAGE_REPOSITORY);
     assert.match(m.imageId ?? '', /^[0-9a-f]{12}$/);
     assert.equal(m.labels?.tier, 'web');
+    const startTs = svc.cache.peek(id)?.startTs ?? 0n;
+    assert.ok(startTs > BigInt(Date.now() - 60_000) * 1_000_000n, `Docker's StartedAt: ${startTs}`);
     assert.deepEqual(m.mounts?.find((x) => x.dest === '/hostetc'), { source: '/etc', dest: '/hostetc', mode: 'ro', rdwr: false, propagation: 'rprivate' });
   });
 

@@ -172,6 +172,7 @@ describe('peregrine run with real container runtimes: Falco\'s container rules c
     const hit = await a.alertAt('Drop and execute new binary in container', (x) => a.cmdline(x).includes(`${marker}-dropped`));
     assert.equal(a.field(hit, 'container.id'), id.slice(0, 12));
     assert.equal(a.field(hit, 'proc.exepath'), '/root/true');
+    assert.notEqual(a.field(hit, 'container.start_ts'), null, 'the rule\'s output names container.start_ts: from the runtime');
     a.silent((x) => x.rule === 'Drop and execute new binary in container' && a.cmdline(x).includes(`${marker}-image`));
   });
 
