@@ -140,10 +140,13 @@ export class CriClient implements RuntimeClient {
     return answer;
   }
 
-  private async sandbox(id: string): Promise<SandboxStatus | undefined> {
+  private async sandbox(id: string): Promise<(SandboxStatus & { cniResult?: string }) | undefined> {
     if (!id) return undefined;
     try {
-      return (await this.call<{ status: SandboxStatus | null }>('PodSandboxStatus', { pod_sandbox_id: id, verbose: false })).status ?? undefined;
+      const res = await this.call<{ status: SandboxStatus | null; info: Record<string, string> }>('PodSandboxStatus', { pod_sandbox_id: id, verbose: true });
+      if (!res.status) return undefined;
+      const cni = cniResultOf(res.info['info']);
+      return cni ? { ...res.status, cniResult: cni } : res.status;
     } catch (err) {
       if ((err as { code?: number }).code === GrpcStatus.NOT_FOUND) return undefined;
       throw err;
@@ -168,7 +171,7 @@ export class CriClient implements RuntimeClient {
  * The pod's fields on a container's metadata, as Falco's container plugin sets them: the pod's name, namespace, uid
  * and sandbox id as io.kubernetes.* labels (the k8s.* fields read those), the sandbox's labels, its IP and namespaces.
  */
-function withSandbox(meta: ContainerMetadata, sb: SandboxStatus): ContainerMetadata {
+function withSandbox(meta: ContainerMetadata, sb: SandboxStatus & { cniResult?: string }): ContainerMetadata {
   const labels = meta.labels ?? (meta.labels = {});
   labels[SANDBOX_ID_LABEL] = sb.id;
   if (sb.metadata) {
@@ -179,6 +182,7 @@ function withSandbox(meta: ContainerMetadata, sb: SandboxStatus): ContainerMetad
   meta.podSandboxId = sb.id;
   meta.podSandboxLabels = { ...sb.labels };
   if (sb.network?.ip) meta.ip = sb.network.ip;
+  if (sb.cniResult) meta.cniResult = sb.cniResult;
   const opts = sb.linux?.namespaces?.options;
   if (opts) {
     meta.hostNetwork = opts.network === 'NODE';
@@ -186,6 +190,34 @@ function withSandbox(meta: ContainerMetadata, sb: SandboxStatus): ContainerMetad
     meta.hostIpc = opts.ipc === 'NODE';
   }
   return meta;
+}
+
+const MAX_CNI_JSON = 4096;
+
+/**
+ * container.cni.json / k8s.pod.cni.json: the pod's network interfaces from the sandbox's verbose info, as JSON text
+ * (capped at 4 KiB like the plugin). containerd reports every interface CNI touched, the host's bridge and veth
+ * included: only the pod's own (they have a network namespace), loopback left out. CRI-O keeps the CNI result in an
+ * annotation.
+ */
+export function cniResultOf(json: string | undefined): string | undefined {
+  if (!json) return undefined;
+  let info: { cniResult?: { Interfaces?: Record<string, { IPConfigs?: unknown; Mac?: string; Sandbox?: string }> }; runtimeSpec?: OciSpec };
+  try {
+    info = JSON.parse(json) as typeof info;
+  } catch {
+    return undefined;
+  }
+  let text: string | undefined;
+  const ifaces = info.cniResult?.Interfaces;
+  if (ifaces) {
+    const pod: Record<string, { IPConfigs?: unknown; Mac?: string }> = {};
+    for (const [name, i] of Object.entries(ifaces)) if (i.Sandbox && name !== 'lo') pod[name] = { IPConfigs: i.IPConfigs, Mac: i.Mac };
+    text = JSON.stringify(pod);
+  } else {
+    text = info.runtimeSpec?.annotations?.['io.kubernetes.cri-o.CNIResult'];
+  }
+  return text ? text.slice(0, MAX_CNI_JSON) : undefined;
 }
 
 function parseInfo(json: string | undefined): VerboseInfo {

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hostNamespacesFromSpec, imageFields, mountsFromSpec, privilegedFromSpec, shortImageId, splitImage } from '../../src/container/metadata.ts';
 import { protoStringField } from '../../src/container/grpc.ts';
+import { cniResultOf } from '../../src/container/cri.ts';
 
 test('image references split into repository and tag as the container plugin does', () => {
   assert.deepEqual(splitImage('nginx:1.27'), { repository: 'nginx', tag: '1.27' });
@@ -58,4 +59,16 @@ test('field 1 of a protobuf message (containerd event payloads carry the contain
   // TaskStart{container_id: "x", pid: 300}: a varint after the string
   assert.equal(protoStringField(Uint8Array.from([0x10, 0xac, 0x02, 0x0a, 1, 0x78]), 1), 'x');
   assert.equal(protoStringField(Uint8Array.from([0x0a, 0x80]), 1), undefined, 'truncated');
+});
+
+test('the pod CNI result: the pod\'s own interfaces from containerd\'s verbose info, CRI-O\'s annotation as is', () => {
+  const containerd = JSON.stringify({ cniResult: { Interfaces: {
+    eth0: { IPConfigs: [{ IP: '10.1.0.5', Gateway: '10.1.0.1' }], Mac: 'aa', Sandbox: '/var/run/netns/cni-1' },
+    lo: { IPConfigs: [{ IP: '127.0.0.1' }], Mac: '00', Sandbox: '/var/run/netns/cni-1' },
+    cni0: { IPConfigs: null, Mac: 'bb', Sandbox: '' },
+  } } });
+  assert.equal(cniResultOf(containerd), '{"eth0":{"IPConfigs":[{"IP":"10.1.0.5","Gateway":"10.1.0.1"}],"Mac":"aa"}}');
+  assert.equal(cniResultOf(JSON.stringify({ runtimeSpec: { annotations: { 'io.kubernetes.cri-o.CNIResult': '{"ips":[]}' } } })), '{"ips":[]}');
+  assert.equal(cniResultOf('not json'), undefined);
+  assert.equal(cniResultOf(JSON.stringify({ cniResult: { Interfaces: { eth0: { Sandbox: '/n', Mac: 'x'.repeat(5000) } } } }))?.length, 4096);
 });

@@ -112,6 +112,10 @@ describe('container metadata from real containerd, CRI and Docker', { skip }, ()
     assert.equal(m.podSandboxId, podId);
     assert.deepEqual(m.podSandboxLabels, { app: 'web' });
     assert.match(m.ip ?? '', /^10\.251\.0\.\d+$/);
+    // The pod's own interfaces from the sandbox's verbose CNI result (not the host's bridge, veth or loopback).
+    const cni = JSON.parse(m.cniResult ?? '{}') as Record<string, { IPConfigs: { IP: string }[] }>;
+    assert.deepEqual(Object.keys(cni), ['eth0']);
+    assert.equal(cni.eth0!.IPConfigs[0]!.IP, m.ip);
     assert.equal(m.privileged, false);
     // The pause container answers too, as the pod's sandbox (pre-filled from containerd's events).
     await eventually(() => assert.equal(svc.cache.peek(podId)?.metadata?.name, 'web'), 10_000);
