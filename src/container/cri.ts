@@ -58,10 +58,11 @@ export class CriClient implements RuntimeClient {
   private readonly socket: SocketPath;
   private readonly timeoutMs: number;
 
-  constructor(socket: SocketPath, timeoutMs: number) {
+  /** `name` labels logs and metrics: cri:<socket path>, or cri:containerd / cri:cri-o for the probed defaults. */
+  constructor(socket: SocketPath, timeoutMs: number, name = `cri:${socket.describe()}`) {
     this.socket = socket;
     this.timeoutMs = timeoutMs;
-    this.name = `cri:${socket.describe()}`;
+    this.name = name;
   }
 
   private conn() {

@@ -36,10 +36,11 @@ export function startContainerMetadata(cfg: ContainerConfig, deps: { log: CacheL
     clients.push(containerd);
   }
   if (cfg.cri.enabled) {
-    const sockets = cfg.cri.sockets.length
-      ? cfg.cri.sockets.map((s) => new SocketPath('CRI', s, []))
-      : [new SocketPath('CRI', cfg.containerd.socket, DEFAULT_SOCKETS.containerd), new SocketPath('CRI', '', DEFAULT_SOCKETS.crio)];
-    for (const s of sockets) clients.push(new CriClient(s, timeout));
+    if (cfg.cri.sockets.length) for (const s of cfg.cri.sockets) clients.push(new CriClient(new SocketPath('CRI', s, []), timeout));
+    else {
+      clients.push(new CriClient(new SocketPath('CRI', cfg.containerd.socket, DEFAULT_SOCKETS.containerd), timeout, cfg.containerd.socket ? undefined : 'cri:containerd'));
+      clients.push(new CriClient(new SocketPath('CRI', '', DEFAULT_SOCKETS.crio), timeout, 'cri:cri-o'));
+    }
   }
   if (cfg.docker.enabled) clients.push(new DockerClient('docker', new SocketPath('docker', cfg.docker.socket, DEFAULT_SOCKETS.docker), timeout));
   if (cfg.podman.enabled) clients.push(new DockerClient('podman', new SocketPath('podman', cfg.podman.socket, DEFAULT_SOCKETS.podman), timeout));

@@ -344,7 +344,3 @@ export class Containerd {
     });
   }
 }
-
-export function listDir(p: string): string[] {
-  return existsSync(p) ? readdirSync(p) : [];
-}
