@@ -41,6 +41,10 @@ export class RouterMetrics {
     name: 'peregrine_output_deadletters_total', help: 'Alerts moved to the dead-letter log (retries exhausted, or an error a retry cannot fix).',
     labelNames: ['output', 'type'], registers: [this.registry],
   });
+  readonly alreadyDelivered = new Counter({
+    name: 'peregrine_output_redelivery_skipped_total', help: 'Alerts not sent again after a restart: the previous run had delivered them (saved beyond its cursor).',
+    labelNames: ['output', 'type'], registers: [this.registry],
+  });
   readonly oldestUnsent = new Gauge({
     name: 'peregrine_output_oldest_unsent_seconds', help: 'Age of the oldest alert this output has not delivered yet (0 when caught up).',
     labelNames: ['output', 'type'], registers: [this.registry],

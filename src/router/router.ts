@@ -81,6 +81,7 @@ export async function createRouter(config: PeregrineConfig,
     backlog: spool.stats().records }, 'spool open');
 
   let dropsSeen = spool.stats().dropped;
+  const skippedSeen = new Map<string, number>();
   function refreshSpoolMetrics(): { ratio: number } {
     const st = spool.stats();
     metrics.spoolBytes.set(st.bytes);
@@ -93,6 +94,11 @@ export async function createRouter(config: PeregrineConfig,
     }
     for (const i of instances) {
       const labels = { output: i.name, type: i.type };
+      const skipped = i.queue.skippedAsDelivered - (skippedSeen.get(i.name) ?? 0);
+      if (skipped > 0) {
+        metrics.alreadyDelivered.inc(labels, skipped);
+        skippedSeen.set(i.name, i.queue.skippedAsDelivered);
+      }
       metrics.queueDepth.set(labels, i.queue.depth);
       metrics.oldestUnsent.set(labels, i.queue.oldestUnsentSeconds());
       metrics.concurrency.set(labels, i.queue.concurrency);

@@ -40,12 +40,18 @@ export interface SpoolReader {
    * records handed out but never acknowledged before a crash are read again (at least once).
    */
   next(max: number, signal?: AbortSignal): Promise<SpoolEntry[]>;
-  /** Every record with seq < upTo is done: the cursor moves there (never backwards) and is persisted soon. */
-  ack(upTo: number): void;
+  /**
+   * Every record with seq < upTo is done: the cursor moves there (never backwards) and is persisted soon.
+   * `doneAbove` (kept by reference, read when the cursor is saved) lists records after the cursor that are
+   * done already (delivered out of order); after a restart the reader skips them instead of handing them out again.
+   */
+  ack(upTo: number, doneAbove?: ReadonlySet<number>): void;
   /** Seq of the first record not yet acknowledged. */
   readonly cursor: number;
   /** Records from the cursor on (handed out but not acknowledged included). */
   readonly pending: number;
+  /** Records skipped since open because they were saved as done before a restart (duplicates avoided). */
+  readonly skippedAsDone: number;
 }
 
 export interface SpoolStats {

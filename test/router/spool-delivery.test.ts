@@ -200,6 +200,32 @@ webhook: { address: "${rx.url}/", delivery: { maxretries: 1000, initialbackoffms
     }
   });
 
+  test('after a restart, alerts delivered beyond the cursor (past a stuck one) are not sent again', async () => {
+    const dir = tmp();
+    const rx = await HttpReceiver.start();
+    rx.when((body) => (idOf(body) === 0 ? { status: 503 } : undefined)); // the oldest alert is stuck: the cursor stays before it
+    const yaml = `spool: { dir: ${dir} }\nwebhook: { address: "${rx.url}/", delivery: { initialbackoffms: 5000, maxretries: 100 } }\n`;
+    let r = await startRouter(yaml);
+    for (let id = 0; id < 20; id++) await postAlert(r.url, falcoAlert({ output_fields: { id } }));
+    await eventually(() => assert.equal(rx.requests.filter((q) => idOf(q.body) > 0).length, 19));
+    await sleep(300); // the cursor file is saved every 200 ms
+    await r.router.close({ drainMs: 0 });
+    rx.when(() => undefined);
+    r = await startRouter(yaml);
+    try {
+      // The stuck alert is sent again (it was never delivered): once refused before the restart, then accepted.
+      await eventually(() => assert.ok(rx.requests.filter((q) => idOf(q.body) === 0).length >= 2));
+      await sleep(300);
+      const counts = new Map<number, number>();
+      for (const q of rx.requests) counts.set(idOf(q.body), (counts.get(idOf(q.body)) ?? 0) + 1);
+      for (let id = 1; id < 20; id++) assert.equal(counts.get(id), 1, `alert ${id} sent ${counts.get(id)} times`);
+      assert.equal(metricValue(await r.router.metricsText(), 'peregrine_output_redelivery_skipped_total', { output: 'webhook' }), 19);
+    } finally {
+      await r.router.close({ drainMs: 0 });
+      await rx.close();
+    }
+  });
+
   test('a truncated last segment (cut mid-record) recovers: every complete record is delivered', async () => {
     const dir = tmp();
     const rx = await HttpReceiver.start();

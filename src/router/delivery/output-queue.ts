@@ -71,6 +71,8 @@ export class OutputQueue {
   private orderHead = 0;
   private nextToRead = -1;
   private held = 0;
+  /** Seqs of alerts done (sent or dead-lettered) that the cursor has not passed yet: saved with it. */
+  private readonly doneAbove = new Set<number>();
   private readonly ready: Item[] = [];
   private readonly sleeping = new Set<Item>();
   private readonly sends = new Set<Promise<void>>();
@@ -110,6 +112,11 @@ export class OutputQueue {
       if (!it.done) return Math.max(0, (Date.now() - it.acceptedAt) / 1000);
     }
     return 0;
+  }
+
+  /** Alerts not sent again after a restart because the previous run had saved them as delivered. */
+  get skippedAsDelivered(): number {
+    return this.deps.reader.skippedAsDone;
   }
 
   get concurrency(): number {
@@ -177,18 +184,19 @@ export class OutputQueue {
 
   /** Moves the cursor to the oldest alert not yet done. */
   private advance(): void {
-    while (this.orderHead < this.order.length && this.order[this.orderHead]!.done) this.orderHead++;
+    while (this.orderHead < this.order.length && this.order[this.orderHead]!.done) this.doneAbove.delete(this.order[this.orderHead++]!.seq);
     if (this.orderHead > 1024 && this.orderHead * 2 > this.order.length) {
       this.order = this.order.slice(this.orderHead);
       this.orderHead = 0;
     }
     const upTo = this.orderHead < this.order.length ? this.order[this.orderHead]!.seq : this.nextToRead;
-    if (upTo >= 0) this.deps.reader.ack(upTo);
+    if (upTo >= 0) this.deps.reader.ack(upTo, this.doneAbove);
   }
 
   private finish(it: Item): void {
     if (it.done) return;
     it.done = true;
+    this.doneAbove.add(it.seq);
     this.held--;
     this.wakePuller?.();
   }

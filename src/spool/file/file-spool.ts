@@ -34,6 +34,10 @@ export class FileSpool implements Spool {
   private readonly segments: Segment[];
   private readonly cursors = new Map<string, number>();
   private readonly absent = new Map<string, number>();
+  /** Per consumer: records after its cursor already done, as the readers report them (saved with the cursors). */
+  private readonly doneAbove = new Map<string, ReadonlySet<number>>();
+  /** Per consumer: what the last run saved as done after its cursor (its reader skips those). */
+  private readonly savedDone = new Map<string, Set<number>>();
   private readonly readers = new Map<string, FileReader>();
   private readonly cursorFile: CursorFile;
   private readonly unlock: () => void;
@@ -50,6 +54,7 @@ export class FileSpool implements Spool {
   private syncing: Promise<void> | undefined;
   private readonly cursorTimer: NodeJS.Timeout;
   private cursorsDirty = false;
+  private saving: Promise<void> | undefined;
   private closed = false;
   private dropped = 0;
   private rejected = 0;
@@ -101,13 +106,14 @@ export class FileSpool implements Spool {
     const saved = this.cursorFile.load();
     const oldest = this.segments[0]!.first;
     for (const name of options.consumers) {
-      const c = saved?.get(name);
+      const c = saved?.cursors.get(name);
       // A new consumer starts at the end; a lost cursor file means replaying everything (duplicates, never loss).
       const start = saved === undefined ? oldest : c === undefined ? this.nextSeq : Math.min(Math.max(c, oldest), this.nextSeq);
       this.cursors.set(name, start);
     }
     // Cursors of consumers not named now are kept in the file but hold nothing back: their records may go.
-    for (const [k, v] of saved ?? []) if (!this.cursors.has(k)) this.absent.set(k, v);
+    for (const [k, v] of saved?.cursors ?? []) if (!this.cursors.has(k)) this.absent.set(k, v);
+    for (const [k, v] of saved?.done ?? []) if (this.cursors.has(k)) this.savedDone.set(k, new Set(v.filter((s) => s >= this.cursors.get(k)!)));
     if (this.absent.size > 0) {
       this.log.warn({ consumers: [...this.absent.keys()] }, 'spool: consumers not configured now; the spool does not keep records for them');
     }
@@ -140,7 +146,7 @@ export class FileSpool implements Spool {
   reader(consumer: string): SpoolReader {
     if (!this.cursors.has(consumer)) throw new Error(`spool: "${consumer}" is not a consumer of this spool`);
     let r = this.readers.get(consumer);
-    if (!r) this.readers.set(consumer, (r = new FileReader(this, consumer, this.cursors.get(consumer)!)));
+    if (!r) this.readers.set(consumer, (r = new FileReader(this, consumer, this.cursors.get(consumer)!, this.savedDone.get(consumer) ?? new Set())));
     return r;
   }
 
@@ -230,7 +236,11 @@ export class FileSpool implements Spool {
     });
   }
 
-  ack(consumer: string, upTo: number): void {
+  ack(consumer: string, upTo: number, doneAbove?: ReadonlySet<number>): void {
+    if (doneAbove) {
+      this.doneAbove.set(consumer, doneAbove);
+      if (doneAbove.size > 0) this.cursorsDirty = true;
+    }
     const cur = this.cursors.get(consumer)!;
     const next = Math.min(upTo, this.nextSeq);
     if (next <= cur) return;
@@ -386,11 +396,28 @@ export class FileSpool implements Spool {
     }
   }
 
-  private async saveCursors(force = false): Promise<void> {
-    if (!this.cursorsDirty && !force) return;
+  /** One save at a time: two would write the same temporary file at once and could rename a mix of both. */
+  private saveCursors(force = false): Promise<void> {
+    if (this.saving) {
+      if (force) return this.saving.then(() => this.saveCursors(true));
+      return this.saving;
+    }
+    if (!this.cursorsDirty && !force) return Promise.resolve();
+    this.saving = this.writeCursors().finally(() => { this.saving = undefined; });
+    return this.saving;
+  }
+
+  private async writeCursors(): Promise<void> {
     this.cursorsDirty = false;
     try {
-      await this.cursorFile.save(new Map([...this.absent, ...this.cursors]));
+      const done = new Map<string, number[]>();
+      for (const [name, cursor] of this.cursors) {
+        // Until a reader reports, what the last run saved still holds.
+        const set = this.doneAbove.get(name) ?? this.savedDone.get(name);
+        const list = set ? [...set].filter((s) => s >= cursor) : [];
+        if (list.length > 0) done.set(name, list);
+      }
+      await this.cursorFile.save({ cursors: new Map([...this.absent, ...this.cursors]), done });
     } catch (err) {
       this.cursorsDirty = true;
       this.log.error({ err: (err as Error).message }, 'spool: cannot save cursors (delivered alerts may be sent again after a restart)');
@@ -405,11 +432,14 @@ class FileReader implements SpoolReader {
   private nextSeq: number;
   private file: { seg: Segment; fd: number; offset: number } | undefined;
   private readonly corruptLogged = new Set<string>();
+  private readonly skip: Set<number>;
+  skippedAsDone = 0;
 
-  constructor(spool: FileSpool, consumer: string, start: number) {
+  constructor(spool: FileSpool, consumer: string, start: number, skip: Set<number>) {
     this.spool = spool;
     this.consumer = consumer;
     this.nextSeq = start;
+    this.skip = skip;
   }
 
   get cursor(): number {
@@ -420,8 +450,8 @@ class FileReader implements SpoolReader {
     return this.spool.endSeq - this.cursor;
   }
 
-  ack(upTo: number): void {
-    this.spool.ack(this.consumer, upTo);
+  ack(upTo: number, doneAbove?: ReadonlySet<number>): void {
+    this.spool.ack(this.consumer, upTo, doneAbove);
   }
 
   async next(max: number, signal?: AbortSignal): Promise<SpoolEntry[]> {
@@ -434,12 +464,20 @@ class FileReader implements SpoolReader {
         continue;
       }
       const fromMemory = this.spool.fromWindow(this.nextSeq, max);
-      const got = fromMemory ?? (await this.readFile(max));
+      let got = fromMemory ?? (await this.readFile(max));
       if (got.length > 0) {
         this.nextSeq = got.at(-1)!.seq + 1;
-        return got;
+        if (this.skip.size > 0) got = this.withoutDone(got);
+        if (got.length > 0) return got;
       }
     }
+  }
+
+  /** Drops records the previous run had delivered already (saved as done after its cursor). */
+  private withoutDone(entries: SpoolEntry[]): SpoolEntry[] {
+    const out = entries.filter((e) => !this.skip.delete(e.seq));
+    this.skippedAsDone += entries.length - out.length;
+    return out;
   }
 
   async release(): Promise<void> {
