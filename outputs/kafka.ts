@@ -1,5 +1,8 @@
-import { CompressionTypes, Kafka, logLevel, Partitioners, type Message, type Producer, type SASLOptions } from 'kafkajs';
+import { Kafka, logLevel, type Message, type Producer, type SASLOptions } from 'kafkajs';
 import { z } from 'zod';
+import { anyCaseEnum } from '../src/config/any-case.ts';
+import { KAFKA_COMPRESSIONS, registerKafkaCodecs } from './kafka-codecs.ts';
+import { KAFKA_BALANCERS, kafkaPartitioner } from './kafka-partitioners.ts';
 import type { FalcoAlert } from '../src/alert/alert.ts';
 import { priorityTitle } from '../src/alert/priority.ts';
 import type { Logger } from '../src/log.ts';
@@ -10,15 +13,16 @@ const schema = z.strictObject({
   hostport: z.string().default('').meta({ description: 'Brokers, comma-separated (host:9092); with topic, enables the output.' }),
   topic: z.string().default(''),
   clientid: z.string().default('peregrine'),
-  requiredacks: z.enum(['ALL', 'ONE', 'NONE']).default('ALL').meta({ description: 'Acks waited for (Falcosidekick\'s default NONE loses alerts silently; ours is ALL).' }),
-  compression: z.enum(['NONE', 'GZIP']).default('NONE').meta({ description: 'NONE or GZIP (snappy/lz4/zstd need codecs not bundled).' }),
-  balancer: z.enum(['murmur2', 'round_robin']).default('murmur2').meta({ description: 'murmur2: partition by key (Java client compatible); round_robin: spread evenly.' }),
+  requiredacks: anyCaseEnum(['ALL', 'ONE', 'NONE']).default('ALL').meta({ description: 'Acks waited for (Falcosidekick\'s default NONE loses alerts silently; ours is ALL).' }),
+  compression: anyCaseEnum(['NONE', 'GZIP', 'SNAPPY', 'LZ4', 'ZSTD']).default('NONE').meta({ description: 'Codec of produced batches (any case).' }),
+  balancer: anyCaseEnum(KAFKA_BALANCERS).default('murmur2').meta({ description: 'murmur2/crc32: partition by key (murmur2 as the Java client); _random: keyless messages to a random partition; round_robin; least_bytes.' }),
   key: z.enum(['rule', 'hostname', 'none']).default('rule').meta({ description: 'Message key: keeps one rule (or host) in one partition, in order.' }),
-  sasl: z.enum(['', 'PLAIN', 'SCRAM_SHA256', 'SCRAM_SHA512']).default(''),
+  sasl: anyCaseEnum(['', 'PLAIN', 'SCRAM_SHA256', 'SCRAM_SHA512']).default(''),
   username: z.string().default(''),
   password: z.string().default(''),
   tls: z.boolean().default(false),
   topiccreation: z.boolean().default(false).meta({ description: 'Let the broker create the topic on first use.' }),
+  async: z.boolean().default(false).meta({ description: 'Falcosidekick\'s switch to not block its request on the broker; Peregrine\'s input never waits for outputs, so both values deliver the same way (queued, acked).' }),
 });
 type KafkaConfig = z.output<typeof schema>;
 
@@ -59,11 +63,12 @@ function kafkajsPublisher(c: KafkaConfig, log: Logger): KafkaPublisher {
   });
   const producer: Producer = kafka.producer({
     allowAutoTopicCreation: c.topiccreation,
-    createPartitioner: c.balancer === 'round_robin' ? roundRobin : Partitioners.DefaultPartitioner,
+    createPartitioner: kafkaPartitioner(c.balancer),
   });
+  registerKafkaCodecs();
   let connected: Promise<void> | undefined;
   const acks = { ALL: -1, ONE: 1, NONE: 0 }[c.requiredacks];
-  const compression = c.compression === 'GZIP' ? CompressionTypes.GZIP : CompressionTypes.None;
+  const compression = KAFKA_COMPRESSIONS[c.compression];
   return {
     async publish(messages) {
       connected ??= producer.connect().catch((err: unknown) => { connected = undefined; throw err; });
@@ -81,11 +86,6 @@ function kafkajsPublisher(c: KafkaConfig, log: Logger): KafkaPublisher {
   };
 }
 
-const roundRobin = () => {
-  let next = 0;
-  return ({ partitionMetadata }: { partitionMetadata: { partitionId: number }[] }) => partitionMetadata[next++ % partitionMetadata.length]!.partitionId;
-};
-
 export const kafkaOutput = defineOutput({
   type: 'kafka',
   configPath: ['kafka'],
@@ -94,6 +94,7 @@ export const kafkaOutput = defineOutput({
   delivery: { maxBatch: 100, concurrency: 1 },
   create(c, ctx) {
     if (c.sasl && (!c.username || !c.password)) throw new Error(`kafka.sasl ${c.sasl} needs kafka.username and kafka.password`);
+    if (c.async) ctx.log.info('kafka.async: the router already queues alerts apart from the HTTP input; they are produced with acks as usual');
     const publisher = kafkajsPublisher(c, ctx.log);
     return {
       async send(alerts, signal) {

@@ -1,5 +1,6 @@
 import { IncomingWebhook, type IncomingWebhookSendArguments } from '@slack/webhook';
 import { z } from 'zod';
+import { stringifyJson } from '../src/alert/json.ts';
 import type { FalcoAlert } from '../src/alert/alert.ts';
 import { priorityTitle, type Priority } from '../src/alert/priority.ts';
 import { DeliveryError, defineOutput } from '../src/router/output.ts';
@@ -46,7 +47,7 @@ function fieldList(a: FalcoAlert): { title: string; value: string; short: boolea
   // Unlike Falcosidekick, numbers and booleans are shown too (it silently drops non-strings).
   for (const k of Object.keys(a.output_fields).sort()) {
     const v = a.output_fields[k];
-    const value = v === null || v === undefined ? '<NA>' : String(v);
+    const value = v === null || v === undefined ? '<NA>' : typeof v === 'object' ? stringifyJson(v) : String(v);
     fields.push({ title: k, value, short: value.length < 36 });
   }
   fields.push({ title: 'time', value: a.time, short: false });

@@ -24,9 +24,10 @@ export function snsAttributes(a: FalcoAlert): Record<string, MessageAttributeVal
     if (Object.keys(attrs).length >= SNS_MAX_ATTRIBUTES) break;
     const v = a.output_fields[key];
     const name = key.replace(/\[/g, '.').replace(/[^A-Za-z0-9_.-]/g, '').replace(/^\.+|\.+$/g, '');
-    if (!name || name in attrs || v === null || v === undefined || v === '') continue;
-    attrs[name] = typeof v === 'number'
-      ? { DataType: 'Number', StringValue: String(v) }
+    // Lists and nested objects have no attribute type; Falcosidekick leaves them out too.
+    if (!name || name in attrs || v === null || v === undefined || v === '' || typeof v === 'object') continue;
+    attrs[name] = typeof v === 'number' || typeof v === 'bigint'
+      ? { DataType: 'Number', StringValue: String(v) } // a bigint prints every digit
       : { DataType: 'String', StringValue: String(v) };
   }
   return attrs;

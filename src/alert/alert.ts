@@ -1,7 +1,11 @@
 import type { Priority } from './priority.ts';
 
-/** Falco writes list fields (ka.req.pod.containers.image) as arrays. */
-export type OutputFieldValue = string | number | boolean | null | Array<string | number | boolean>;
+/**
+ * A value of output_fields: Falco writes scalars and lists (ka.req.pod.containers.image); other senders
+ * nest objects, which Falcosidekick passes through, so any JSON value is kept. Integers beyond 2^53
+ * (evt.time in ns) are bigint so they stay exact (src/alert/json.ts reads and writes them).
+ */
+export type OutputFieldValue = string | number | bigint | boolean | null | OutputFieldValue[] | { [key: string]: OutputFieldValue };
 
 /**
  * A Falco alert as it travels through Peregrine. This is the shape Falco's json_output / http_output

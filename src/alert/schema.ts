@@ -14,8 +14,6 @@ export function isRfc3339(s: string): boolean {
   return m[8] === undefined || (Number(m[8]) <= 23 && Number(m[9]) <= 59);
 }
 
-const scalar = { type: ['string', 'number', 'boolean'] } as const;
-
 /**
  * The Falco JSON alert as the router accepts it: the one schema both the HTTP route (fastify) and the
  * in-process input validate with. Priority and time have formats of their own because JSON Schema cannot
@@ -33,16 +31,28 @@ export const falcoAlertSchema = {
     source: { type: 'string' },
     hostname: { type: 'string' },
     tags: { type: ['array', 'null'], items: { type: 'string' } },
-    output_fields: {
-      type: ['object', 'null'],
-      additionalProperties: { anyOf: [scalar, { type: 'null' }, { type: 'array', items: scalar }] },
-    },
+    // Any JSON value per field, nested objects included, as Falcosidekick accepts (integers beyond 2^53
+    // arrive as bigint from src/alert/json.ts, which a JSON Schema "number" would refuse).
+    // A literal such as 1e400 would become Infinity (written back as null): refused, naming the field.
+    output_fields: { type: ['object', 'null'], finiteNumbers: true },
   },
 } as const;
 
 const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
 ajv.addFormat('falco-priority', { type: 'string', validate: (s: string) => parsePriority(s) !== undefined });
 ajv.addFormat('falco-time', { type: 'string', validate: isRfc3339 });
+ajv.addKeyword({ keyword: 'finiteNumbers', schemaType: 'boolean', validate: (_on: boolean, data: unknown) => nonFiniteAt(data) === undefined });
+
+/** Dotted path of the first number that is not finite (at any depth), or undefined. */
+function nonFiniteAt(v: unknown, path = ''): string | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? undefined : path;
+  if (v === null || typeof v !== 'object') return undefined;
+  for (const [k, child] of Object.entries(v)) {
+    const bad = nonFiniteAt(child, path ? `${path}.${k}` : k);
+    if (bad !== undefined) return bad;
+  }
+  return undefined;
+}
 
 /** The compiled validator of falcoAlertSchema (fastify's route uses this same function). */
 export const validateFalcoAlert = ajv.compile(falcoAlertSchema);
@@ -69,13 +79,9 @@ export function describeAlertError(errors: readonly ErrorObject[] | null | undef
     case 'time': return `bad "time": ${JSON.stringify(b.time)} is not an RFC 3339 timestamp`;
     case 'tags': return '"tags" must be an array of strings';
     case 'output_fields': {
-      const v = path.length > 1 ? (b.output_fields as Record<string, unknown>)[path[1]!] : undefined;
-      const values = Array.isArray(v) ? v : [v];
-      if (values.some((x) => typeof x === 'number' && !Number.isFinite(x))) {
-        return `"output_fields.${path[1]}": a number is out of range (larger than a 64-bit float holds)`;
-      }
-      return path.length > 1
-        ? `"output_fields.${path[1]}" must be a string, number, boolean, null or a list of those`
+      const bad = e.keyword === 'finiteNumbers' ? nonFiniteAt(b.output_fields) : undefined;
+      return bad !== undefined
+        ? `"output_fields.${bad}": a number is out of range (larger than a 64-bit float holds)`
         : '"output_fields" must be an object';
     }
     default: return `"${key}" must be a string`;

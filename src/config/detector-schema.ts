@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MAX_TIMER_MS } from './limits.ts';
-import { parsePriority, PRIORITIES, type Priority } from '../alert/priority.ts';
+import { PRIORITIES, type Priority } from '../alert/priority.ts';
+import { parseConfigPriority } from './priority-schema.ts';
 
 /**
  * Settings of `peregrine run` (the detection core). Falco's falco.yaml names are given in each
@@ -8,7 +9,7 @@ import { parsePriority, PRIORITIES, type Priority } from '../alert/priority.ts';
  * rest of the config, so env overrides work the same way (detector.rulematching -> DETECTOR_RULEMATCHING).
  */
 const priority = z.string().default('debug').transform((s, ctx): Priority => {
-  const p = parsePriority(s);
+  const p = parseConfigPriority(s);
   if (!p) ctx.addIssue({ code: 'custom', message: `unknown priority "${s}" (expected one of ${PRIORITIES.join(', ')})` });
   return p ?? 'debug';
 });

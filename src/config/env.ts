@@ -5,6 +5,8 @@ import { PeregrineError } from '../errors.ts';
  * Falcosidekick's environment overrides: every key path maps to an upper-case variable with "." -> "_"
  * (slack.webhookurl -> SLACK_WEBHOOKURL, aws.sns.topicarn -> AWS_SNS_TOPICARN). Values are coerced to the
  * key's type; maps are "k:v,k2:v2" split on the FIRST colon, so values may contain ":" (URLs, tokens).
+ * An empty variable counts as unset, as in Falcosidekick (viper ignores empty variables): its Helm chart
+ * renders every variable, most of them "".
  */
 export interface EnvOverrides {
   /** Config object with the overridden values merged in. */
@@ -13,7 +15,7 @@ export interface EnvOverrides {
   origins: Map<string, string>;
 }
 
-type Leaf = 'string' | 'number' | 'boolean' | 'array' | 'record' | 'other';
+export type Leaf = 'string' | 'number' | 'boolean' | 'array' | 'record' | 'other';
 
 export function applyEnv(schema: z.ZodType, base: Record<string, unknown>, env: Record<string, string | undefined>): EnvOverrides {
   const merged = structuredClone(base);
@@ -21,8 +23,8 @@ export function applyEnv(schema: z.ZodType, base: Record<string, unknown>, env: 
   walk(schema, [], (path, leaf) => {
     const name = path.join('_').toUpperCase();
     const raw = env[name];
-    if (raw === undefined) return;
-    setPath(merged, path, coerce(raw, leaf, name));
+    if (raw === undefined || raw === '') return;
+    setPath(merged, path, coerce(raw, leaf, `env ${name}`));
     origins.set(path.join('.'), name);
   });
   return { merged, origins };
@@ -50,12 +52,13 @@ export function unwrap(schema: z.ZodType): z.ZodType {
   let s = schema as unknown as { def: { type: string; innerType?: unknown; in?: unknown } };
   for (;;) {
     if (['default', 'prefault', 'optional', 'nullable', 'readonly'].includes(s.def.type)) s = s.def.innerType as typeof s;
-    else if (s.def.type === 'pipe') s = s.def.in as typeof s;
+    // A preprocess (anyCaseEnum) is a pipe from a transform: the type is on its output side.
+    else if (s.def.type === 'pipe') s = ((s.def.in as typeof s).def.type === 'transform' ? (s.def as { out?: unknown }).out : s.def.in) as typeof s;
     else return s as unknown as z.ZodType;
   }
 }
 
-function coerce(raw: string, leaf: Leaf, name: string): unknown {
+export function coerce(raw: string, leaf: Leaf, where: string): unknown {
   switch (leaf) {
     case 'number': return raw.trim() === '' ? raw : Number(raw);
     case 'boolean': return /^(true|1|yes)$/i.test(raw.trim()) ? true : /^(false|0|no|)$/i.test(raw.trim()) ? false : raw;
@@ -66,7 +69,7 @@ function coerce(raw: string, leaf: Leaf, name: string): unknown {
         if (pair.trim() === '') continue;
         const i = pair.indexOf(':');
         // A pair without a key and a colon used to vanish without a word.
-        if (i <= 0) throw new PeregrineError('PRG_CONFIG', `env ${name}: "${pair.trim()}" is not key:value (expected "k:v,k2:v2")`);
+        if (i <= 0) throw new PeregrineError('PRG_CONFIG', `${where}: "${pair.trim()}" is not key:value (expected "k:v,k2:v2")`);
         Object.defineProperty(out, pair.slice(0, i).trim(), { value: pair.slice(i + 1).trim(), enumerable: true, writable: true, configurable: true });
       }
       return out;

@@ -4,7 +4,7 @@ import { configSchema, deliverySchema } from './schema.ts';
 /** One documented key of the config, derived from the schema (so docs cannot drift from validation). */
 export interface KeyDoc { path: string; env: string; type: string; default: string; description: string }
 
-interface Def { type: string; innerType?: z.ZodType; in?: z.ZodType; defaultValue?: unknown; shape?: unknown; entries?: Record<string, string>; element?: z.ZodType }
+interface Def { type: string; innerType?: z.ZodType; in?: z.ZodType; out?: z.ZodType; defaultValue?: unknown; shape?: unknown; entries?: Record<string, string>; element?: z.ZodType }
 
 function defOf(s: z.ZodType): Def {
   return (s as unknown as { def: Def }).def;
@@ -23,7 +23,7 @@ function peel(s: z.ZodType): { core: z.ZodType; def: unknown; description: strin
     const d = defOf(cur);
     if ((d.type === 'default' || d.type === 'prefault') && dflt === undefined) dflt = d.defaultValue;
     if (['default', 'prefault', 'optional', 'nullable', 'readonly'].includes(d.type)) cur = d.innerType!;
-    else if (d.type === 'pipe') cur = d.in!;
+    else if (d.type === 'pipe') cur = defOf(d.in!).type === 'transform' ? d.out! : d.in!;
     else return { core: cur, def: dflt, description };
     description ??= describe(cur);
   }

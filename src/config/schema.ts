@@ -67,7 +67,7 @@ function namedInstanceSchema(defs: readonly OutputDefinition[]) {
 function nestAt(path: readonly string[], schema: z.ZodType, parentKeys: z.ZodRawShape = {}): Record<string, z.ZodType> {
   let s: z.ZodType = schema.prefault({});
   for (let i = path.length - 1; i > 0; i--) {
-    s = z.looseObject({ [path[i]!]: s, ...(i === path.length - 1 ? parentKeys : {}) }).prefault({});
+    s = z.strictObject({ [path[i]!]: s, ...(i === path.length - 1 ? parentKeys : {}) }).prefault({});
   }
   return { [path[0]!]: s };
 }
@@ -103,6 +103,10 @@ export function buildConfigSchema(defs: readonly OutputDefinition[] = outputRegi
     customtags: z.array(z.string()).default([]).meta({ description: 'Tags added to every alert.' }),
     templatedfields: z.record(z.string(), z.string()).default({}).meta({ description: 'Fields computed from output_fields with Go-template syntax ({{ index . "k8s.ns.name" }}, or).' }),
     bracketreplacer: z.string().default('').meta({ description: 'Replaces "[" in output field names (proc.aname[2] -> proc.aname_2 with "_").' }),
+    outputfieldformat: z.string().default('').meta({ description: 'Rewrites a Falco output line "HH:MM:SS.ns: Priority text" from <timestamp> <priority> <output> <custom_fields> <templated_fields> <tags>.' }),
+    prometheus: z.strictObject({
+      extralabels: z.string().default('').meta({ description: 'Comma-separated output fields added as labels of falco_events_total (dots become "_").' }),
+    }).prefault({}),
     drainms: z.int().min(0).max(MAX_TIMER_MS).default(10000).meta({ description: 'On shutdown, how long to keep delivering spooled alerts (what is left stays in the spool for the next start).' }),
     spool: spoolSchema.prefault({}).meta({ description: 'The durable on-disk log every accepted alert is written to before it is acknowledged.' }),
     detector: detectorSchema.prefault({}).meta({ description: 'The detection core (`peregrine run`): rules, stdout alerts, Kubernetes audit input, capture.' }),
@@ -118,7 +122,7 @@ function mergeObjects(a: z.ZodType, b: z.ZodType): z.ZodType {
   const ob = unwrap(b);
   const shape: Record<string, z.ZodType> = { ...(oa.shape as Record<string, z.ZodType>) };
   for (const [k, v] of Object.entries(ob.shape as Record<string, z.ZodType>)) shape[k] = shape[k] ? mergeObjects(shape[k], v as z.ZodType) : (v as z.ZodType);
-  return z.looseObject(shape).prefault({});
+  return z.strictObject(shape).prefault({});
 }
 
 export const configSchema = buildConfigSchema();

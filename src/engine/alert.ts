@@ -2,6 +2,7 @@
  * Falco's JSON alert for one rule match (ENGINE_SEMANTICS.md §8): hostname, output (time, priority, text),
  * output_fields (with the time field), priority, rule, source, tags, time (UTC, 9 fraction digits, Z).
  */
+import { exactInteger } from '../alert/json.ts';
 import { priorityTitle } from '../alert/priority.ts';
 import type { EngineEvent } from './event.ts';
 import { iso8601, localTime } from './fields/syscall.ts';
@@ -28,7 +29,8 @@ export function buildAlert(rule: CompiledRule, event: EngineEvent, formatted: Fo
   const timeKey = options.iso8601 ? 'evt.time.iso8601' : 'evt.time';
   const timeText = options.iso8601 ? iso8601(event.ts, '+0000') : localTime(event.ts);
   const priority = priorityTitle(rule.priority);
-  const fields: FormattedOutput['fields'] = { [timeKey]: Number(event.ts), ...formatted.fields };
+  // evt.time in ns does not fit a number (1470327477881781397 would print as …500): kept exact.
+  const fields: FormattedOutput['fields'] = { [timeKey]: exactInteger(event.ts), ...formatted.fields };
   const sorted = Object.fromEntries(Object.keys(fields).sort().map((k) => [k, fields[k]!]));
   return {
     hostname: options.hostname,

@@ -3,7 +3,9 @@
  * (width), text copied verbatim; missing values print `<NA>` in text and `null` in output_fields, as Falco
  * does (it always formats with `*`). Compiled once per rule into a list of parts.
  */
+import { exactInteger } from '../alert/json.ts';
 import type { FieldScalar, FieldTable, FieldValue } from './fields/field.ts';
+import type { OutputJsonValue } from './rule.ts';
 import { iso8601, localTime } from './fields/syscall.ts';
 import { resolveField, scalarText } from './lang/compile.ts';
 import type { FormattedOutput, OutputFormatter } from './rule.ts';
@@ -96,14 +98,16 @@ function renderText(v: FieldValue, isList: boolean): string {
   return outputText(v);
 }
 
-function jsonValue(v: FieldValue): string | number | boolean | null | Array<string | number | boolean> {
+function jsonValue(v: FieldValue): OutputJsonValue {
   if (v === undefined) return null;
   if (Array.isArray(v)) return v.map((x) => jsonScalar(x));
   return jsonScalar(v);
 }
 
-function jsonScalar(v: FieldScalar): string | number | boolean {
-  if (typeof v === 'bigint') return Number(v);
+function jsonScalar(v: FieldScalar): string | number | bigint | boolean {
+  // 64-bit values (ns times, inode numbers) stay exact: a number when it can hold them, else a bigint
+  // that src/alert/json.ts writes as the integer literal, as Falco does.
+  if (typeof v === 'bigint') return exactInteger(v);
   if (v instanceof Uint8Array) return bufferText(v);
   return v;
 }

@@ -6,11 +6,14 @@
 import type { Priority } from '../alert/priority.ts';
 import type { FieldTable } from './fields/field.ts';
 
+/** A value of output_fields in Falco's JSON; integers beyond 2^53 are bigint so they stay exact. */
+export type OutputJsonValue = string | number | bigint | boolean | null | Array<string | number | bigint | boolean>;
+
 /** One rendered output: the text with %fields substituted, and output_fields as Falco's JSON carries them. */
 export interface FormattedOutput {
   text: string;
   /** Keyed by the canonical field text (`proc.aname[2]`, `evt.arg.flags`); missing values are null. */
-  fields: Record<string, string | number | boolean | null | Array<string | number | boolean>>;
+  fields: Record<string, OutputJsonValue>;
 }
 
 export type OutputFormatter<E = any> = (event: E) => FormattedOutput;

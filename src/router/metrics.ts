@@ -1,5 +1,59 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { LabelCap } from './label-cap.ts';
+import type { FalcoAlert } from '../alert/alert.ts';
+import { priorityRank } from '../alert/priority.ts';
+import { registerProcessMetrics } from './process-metrics.ts';
+
+/** What decides the labels of falco_events_total, as in Falcosidekick. */
+export interface FalcoEventLabelConfig {
+  customfields: Record<string, string>;
+  templatedfields: Record<string, string>;
+  prometheus: { extralabels: string };
+}
+
+const FIXED_EVENT_LABELS = ['hostname', 'rule', 'priority', 'priority_raw', 'source', 'k8s_ns_name', 'k8s_pod_name'];
+// Falcosidekick's check is ^[a-zA-Z_:][a-zA-Z0-9_:]*$; prom-client also refuses ":" in label names.
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/**
+ * Falcosidekick's falco_events_total labels: hostname ("unknown" if empty), rule, priority (0-8 as text),
+ * priority_raw (lower-case name), source, k8s_ns_name, k8s_pod_name, then one label per custom field,
+ * templated field and prometheus.extralabels entry, named with "." replaced by "_" (names that are
+ * still not valid label names are left out, as there).
+ */
+export function falcoEventLabels(cfg: FalcoEventLabelConfig): { names: string[]; skipped: string[]; of(alert: FalcoAlert): Record<string, string> } {
+  const names = [...FIXED_EVENT_LABELS];
+  const skipped: string[] = [];
+  const add = (field: string): string | undefined => {
+    const name = field.replaceAll('.', '_');
+    if (!LABEL_NAME.test(name) || name.startsWith('__')) { skipped.push(field); return undefined; }
+    if (!names.includes(name)) names.push(name);
+    return name;
+  };
+  const custom = Object.entries(cfg.customfields).flatMap(([k, v]) => { const n = add(k); return n ? [[n, v] as const] : []; });
+  const templated = Object.keys(cfg.templatedfields).flatMap((k) => { const n = add(k); return n ? [[n, k] as const] : []; });
+  const extra = cfg.prometheus.extralabels.split(',').map((s) => s.trim()).filter(Boolean)
+    .flatMap((k) => { const n = add(k); return n ? [[n, k] as const] : []; });
+  return {
+    names, skipped,
+    of(alert) {
+      const f = alert.output_fields;
+      const labels: Record<string, string> = {
+        hostname: alert.hostname || 'unknown', rule: alert.rule, priority: String(priorityRank(alert.priority)),
+        priority_raw: alert.priority, source: alert.source,
+        k8s_ns_name: text(f['k8s.ns.name']), k8s_pod_name: text(f['k8s.pod.name']),
+      };
+      for (const [n, v] of custom) labels[n] = v;
+      for (const [n, k] of templated) labels[n] = f[k] === undefined ? '<nil>' : String(f[k]);
+      for (const [n, k] of extra) labels[n] = typeof f[k] === 'string' ? (f[k] as string) : '';
+      return labels;
+    },
+  };
+}
+
+function text(v: unknown): string {
+  return v === null || v === undefined ? '' : String(v);
+}
 
 /**
  * The router's Prometheus metrics. Falcosidekick's names are kept where they exist so existing
@@ -7,14 +61,15 @@ import { LabelCap } from './label-cap.ts';
  */
 export class RouterMetrics {
   readonly registry = new Registry();
+  /** Labels of falco_events_total for one alert. */
+  readonly falcoEventLabels: (alert: FalcoAlert) => Record<string, string>;
+  /** Fields configured as labels that cannot be label names. */
+  readonly skippedLabelFields: readonly string[];
   readonly inputs = new Counter({
     name: 'falcosecurity_falcosidekick_inputs_total', help: 'Alerts received, by input and status.',
     labelNames: ['source', 'status'], registers: [this.registry],
   });
-  readonly falcoEvents = new Counter({
-    name: 'falcosecurity_falcosidekick_falco_events_total', help: 'Accepted alerts by rule, priority and source.',
-    labelNames: ['rule', 'priority_raw', 'source', 'hostname'], registers: [this.registry],
-  });
+  readonly falcoEvents: Counter;
   readonly seriesOverflow = new Counter({
     name: 'peregrine_metric_series_overflow_total', help: 'Increments counted in the overflow series ("_overflow_" labels) of a metric past its label-set cap.',
     labelNames: ['metric'], registers: [this.registry],
@@ -22,7 +77,7 @@ export class RouterMetrics {
   /** falco_events labels come from the network (rule, hostname, source): capped. */
   readonly falcoEventsCap = new LabelCap('falcosecurity_falcosidekick_falco_events_total', this.seriesOverflow);
   readonly outputs = new Counter({
-    name: 'falcosecurity_falcosidekick_outputs_total', help: 'Deliveries per destination and status (ok|error).',
+    name: 'falcosecurity_falcosidekick_outputs_total', help: 'Alerts per destination: ok = delivered, error = one per alert per failed attempt.',
     labelNames: ['destination', 'status'], registers: [this.registry],
   });
   readonly alerts = new Counter({
@@ -67,4 +122,39 @@ export class RouterMetrics {
     labelNames: ['output', 'type'], registers: [this.registry],
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
   });
+  /** Falcosidekick's promhttp counts scrapes of /metrics by status code (200, 500, 503 start at 0). */
+  readonly scrapes = new Counter({
+    name: 'promhttp_metric_handler_requests_total', help: 'Total number of scrapes by HTTP status code.',
+    labelNames: ['code'], registers: [this.registry],
+  });
+  readonly scrapesInFlight = new Gauge({
+    name: 'promhttp_metric_handler_requests_in_flight', help: 'Current number of scrapes being served.', registers: [this.registry],
+  });
+
+  constructor(labels: FalcoEventLabelConfig = { customfields: {}, templatedfields: {}, prometheus: { extralabels: '' } }) {
+    const event = falcoEventLabels(labels);
+    this.falcoEventLabels = event.of;
+    this.skippedLabelFields = event.skipped;
+    this.falcoEvents = new Counter({
+      name: 'falcosecurity_falcosidekick_falco_events_total', help: 'Accepted alerts, labelled as Falcosidekick labels them.',
+      labelNames: event.names, registers: [this.registry],
+    });
+    for (const code of ['200', '500', '503']) this.scrapes.inc({ code }, 0);
+    registerProcessMetrics(this.registry);
+  }
+
+  /** The /metrics body, counting the scrape as promhttp does. */
+  async scrape(): Promise<string> {
+    this.scrapesInFlight.inc();
+    try {
+      const text = await this.registry.metrics();
+      this.scrapes.inc({ code: '200' });
+      return text;
+    } catch (err) {
+      this.scrapes.inc({ code: '500' });
+      throw err;
+    } finally {
+      this.scrapesInFlight.dec();
+    }
+  }
 }

@@ -48,16 +48,22 @@ export interface Router {
   close(opts?: { drainMs?: number }): Promise<void>;
 }
 
+/** Falcosidekick's test alert, field for field (its "Test rule" gets source "internal" on input, as every such alert). */
 const TEST_ALERT = {
-  output: 'This is a test from Peregrine', priority: 'Debug', rule: 'Test rule', source: 'debug',
-  hostname: 'peregrine', tags: ['test', 'example'], output_fields: { 'proc.name': 'falcosidekick', 'user.name': 'falcosidekick' },
+  output: 'This is a test from falcosidekick', source: 'debug', priority: 'Debug', hostname: 'falcosidekick', rule: 'Test rule',
+  output_fields: { 'proc.name': 'falcosidekick', 'user.name': 'falcosidekick' }, tags: ['test', 'example'],
 };
+/** RFC 3339 in UTC to the second, as Go's time.RFC3339 prints it. */
+const rfc3339Now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
 export async function createRouter(config: PeregrineConfig,
   opts: { log?: Logger; registry?: readonly OutputDefinition[] } = {}): Promise<Router> {
   const log = opts.log ?? silentLogger;
   registerConfigSecrets(config);
-  const metrics = new RouterMetrics();
+  const metrics = new RouterMetrics(config);
+  if (metrics.skippedLabelFields.length > 0) {
+    log.warn({ fields: metrics.skippedLabelFields }, 'these fields are not valid Prometheus label names and are not labels of falco_events_total');
+  }
   const notices = new ThrottledLog(log);
   const enrich = createEnricher(config);
   const { prepared } = await createInstances(config, opts.registry ?? outputRegistry, log);
@@ -137,7 +143,7 @@ export async function createRouter(config: PeregrineConfig,
       return { ok: false, error: `alert not accepted: ${(err as Error).message}`, busy: true };
     }
     metrics.inputs.inc({ source: input, status: 'accepted' });
-    metrics.falcoEvents.inc(metrics.falcoEventsCap.apply({ rule: alert.rule, priority_raw: alert.priority, source: alert.source, hostname: alert.hostname || 'unknown' }));
+    metrics.falcoEvents.inc(metrics.falcoEventsCap.apply(metrics.falcoEventLabels(alert)));
     if (config.debug) log.info({ alert: { ...alert, priority: priorityTitle(alert.priority) } }, 'alert accepted');
     return { ok: true, alert };
   }
@@ -164,16 +170,22 @@ export async function createRouter(config: PeregrineConfig,
     return metrics.registry.metrics();
   }
 
+  /** GET /metrics: the same text, counted as promhttp counts scrapes. */
+  function scrape(): Promise<string> {
+    refreshSpoolMetrics();
+    return metrics.scrape();
+  }
+
   // While outputs have alerts to deliver, one input request per event-loop turn (see TurnBudget).
   const inputTurns = new TurnBudget(1, () => instances.some((i) => i.queue.depth > 0));
   const http = createHttpSurface(config, log, {
     admit: () => inputTurns.take(),
     // The route's schema already validated the body.
     accept: (body) => deliver(toAlert(body), 'requests'),
-    acceptTest: () => accept({ ...TEST_ALERT, time: new Date().toISOString() }, 'requests'),
+    acceptTest: () => accept({ ...TEST_ALERT, time: rfc3339Now() }, 'requests'),
     rejected: () => metrics.inputs.inc({ source: 'requests', status: 'rejected' }),
     health,
-    metrics: metricsText,
+    metrics: scrape,
     metricsContentType: metrics.registry.contentType,
   });
   // The web UI and /api/v1 (src/ui/) share the router's port, outside the input's token and pressure checks.

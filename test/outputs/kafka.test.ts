@@ -7,6 +7,7 @@ import { falcoAlert, postAlert } from '../support/alerts.ts';
 import { eventually } from '../support/eventually.ts';
 import { metricValue } from '../support/metrics.ts';
 import { KafkaBroker } from '../services/kafka.ts';
+import { registerKafkaCodecs } from '../../outputs/kafka-codecs.ts';
 
 interface Got { key: string | null; value: Record<string, unknown>; headers: Record<string, string> }
 
@@ -19,7 +20,7 @@ describe('Kafka output against a real broker (KRaft, single node)', () => {
     kafka = new Kafka({ brokers: [broker.bootstrap], clientId: 'test', logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic: 'falco' }, { topic: 'falco-fault' }], waitForLeaders: true });
+    await admin.createTopics({ topics: [{ topic: 'falco' }, { topic: 'falco-fault' }, { topic: 'falco-codecs', numPartitions: 3 }], waitForLeaders: true });
     await admin.disconnect();
   });
   after(async () => { await broker?.stop(); });
@@ -87,6 +88,35 @@ describe('Kafka output against a real broker (KRaft, single node)', () => {
     } finally {
       await consumer?.disconnect();
       await r.router.close({ drainMs: 2000 });
+    }
+  });
+
+  // The broker decompresses and validates every batch it stores, so a wrong codec is refused here.
+  test('every compression Falcosidekick accepts (any case) and every balancer produce to the broker', async () => {
+    registerKafkaCodecs(); // the test's consumer decompresses with the same table
+    const got: Got[] = [];
+    const consumer = await consume('falco-codecs', got);
+    const cases = [
+      ['snappy', 'least_bytes'], ['LZ4', 'crc32'], ['zstd', 'murmur2_random'], ['GZIP', 'crc32_random'], ['none', 'round_robin'],
+    ] as const;
+    try {
+      for (const [compression, balancer] of cases) {
+        const r = await startRouter(`  hostport: ${broker.bootstrap}\n  topic: falco-codecs\n  compression: ${compression}\n  balancer: ${balancer}\n`);
+        try {
+          // A batch of several alerts with a long repeated field, so every codec really compresses.
+          for (let n = 0; n < 5; n++) await postAlert(r.url, falcoAlert({ rule: `rule ${n}`, output_fields: { codec: compression, n, pad: 'x'.repeat(2000) } }));
+          await eventually(async () => assert.equal(metricValue(await r.router.metricsText(), 'falcosecurity_falcosidekick_outputs_total', { destination: 'kafka', status: 'ok' }), 5), 30000);
+        } finally {
+          await r.router.close({ drainMs: 2000 });
+        }
+      }
+      await eventually(() => assert.equal(got.length, 5 * cases.length), 30000);
+      for (const [compression] of cases) {
+        const mine = got.filter((g) => (g.value.output_fields as { codec: string }).codec === compression);
+        assert.deepEqual(mine.map((g) => (g.value.output_fields as { n: number }).n).sort(), [0, 1, 2, 3, 4], compression);
+      }
+    } finally {
+      await consumer.disconnect();
     }
   });
 });

@@ -31,6 +31,19 @@ describe('webhook output', () => {
       await rx.close();
     }
   });
+  test('method as Falcosidekick reads it: put in any case is PUT, anything else (PATCH) is POST', async () => {
+    const rx = await HttpReceiver.start();
+    try {
+      for (const method of ['put', 'PATCH', 'post']) {
+        const sender = await webhookOutput.create(webhookOutput.schema.parse({ address: rx.url, method }), { name: 'w', log: silentLogger });
+        await sender.send([alert()], AbortSignal.timeout(5000));
+        await sender.close?.();
+      }
+      assert.deepEqual(rx.requests.map((r) => r.method), ['PUT', 'POST', 'POST']);
+    } finally {
+      await rx.close();
+    }
+  });
   test('status codes: 5xx retryable, 400 not, 429 carries Retry-After', async () => {
     const rx = await HttpReceiver.start();
     try {

@@ -16,8 +16,30 @@ describe('templates (Go text/template subset)', () => {
     assert.equal(compileTemplate('{{ .Nope }}', 't')({}), '<no value>');
   });
   test('an unsupported word is an error naming the config key', () => {
-    assert.throws(() => compileTemplate('{{ printf "%s" .Rule }}', 'slack.messageformat'), /slack\.messageformat: unsupported template word "printf"/);
+    assert.throws(() => compileTemplate('{{ eq .Rule "x" }}', 'slack.messageformat'), /slack\.messageformat: unsupported template word "eq"/);
+    assert.throws(() => compileTemplate('{{ printf "%e" .Rule }}', 'templatedfields.x'), /templatedfields\.x: printf verb "%e" is not supported/);
     assert.throws(() => compileTemplate('{{ .Rule ', 'templatedfields.x'), /templatedfields\.x: unclosed/);
+  });
+});
+
+describe('printf and pipelines, as Go prints them', () => {
+  const f = { 'k8s.ns.name': 'prod', 'k8s.pod.name': 'web-1', 'proc.pid': 4242, ok: true };
+  const t = (src: string) => compileTemplate(src, 't')(f);
+  test('verbs %s %v %d %q %x %% and nested calls', () => {
+    assert.equal(t('{{ printf "%s/%s" (index . "k8s.ns.name") (index . "k8s.pod.name") }}'), 'prod/web-1');
+    assert.equal(t('{{ printf "pid=%d %v %q 100%%" (index . "proc.pid") (index . "ok") (index . "k8s.ns.name") }}'), 'pid=4242 true "prod" 100%');
+    assert.equal(t('{{ printf "%x" (index . "proc.pid") }}'), '1092');
+    assert.equal(t('{{ printf "%s" (or (index . "nope") "none") }}'), 'none');
+  });
+  test('a missing value and missing or extra arguments print as Go does', () => {
+    assert.equal(t('{{ printf "%s" (index . "nope") }}'), '%!s(<nil>)');
+    assert.equal(t('{{ printf "%v" (index . "nope") }}'), '<nil>');
+    assert.equal(t('{{ printf "%s %s" "a" }}'), 'a %!s(MISSING)');
+    assert.equal(t('{{ printf "%s" "a" "b" }}'), 'a%!(EXTRA b)');
+  });
+  test('a pipeline passes its value as the last argument', () => {
+    assert.equal(t('{{ index . "k8s.ns.name" | printf "ns=%s" }}'), 'ns=prod');
+    assert.throws(() => compileTemplate('{{ .Rule | .Other }}', 't'), /only a function can follow "\|"/);
   });
 });
 
@@ -27,15 +49,27 @@ describe('enrichment', () => {
       customfields: { cluster: 'prod-eu' },
       customtags: ['peregrine', 'filesystem'],
       templatedfields: { who: '{{ or (index . "user.name") "nobody" }}' },
-      bracketreplacer: '',
+      bracketreplacer: '', outputfieldformat: '',
     });
     const out = enrich(alert());
     assert.equal(out.output_fields.cluster, 'prod-eu');
     assert.equal(out.output_fields.who, 'root');
     assert.deepEqual(out.tags, ['filesystem', 'mitre_credential_access', 'peregrine']);
   });
+  test('templated fields see the custom fields, as in Falcosidekick', () => {
+    const out = createEnricher({ customfields: { cluster: 'eu' }, customtags: [], templatedfields: { where: '{{ printf "%s/%s" (index . "cluster") (index . "user.name") }}' }, bracketreplacer: '', outputfieldformat: '' })(alert());
+    assert.equal(out.output_fields.where, 'eu/root');
+  });
+  test('outputfieldformat rewrites Falco\'s text line from its placeholders', () => {
+    const enrich = createEnricher({ customfields: { cluster: 'eu' }, customtags: ['x'], templatedfields: { who: '{{ index . "user.name" }}' }, bracketreplacer: '',
+      outputfieldformat: '<timestamp>: <priority> <output> (<custom_fields> <templated_fields>) [<tags>]' });
+    const out = enrich(alert({ output: '10:20:05.408091526: Warning Sensitive file opened (file=/etc/shadow)', tags: ['b'] }));
+    assert.equal(out.output, '10:20:05.408091526: Warning Sensitive file opened (file=/etc/shadow) (cluster=eu who=root) [b,x]');
+    // Lines that do not start like Falco's are left alone.
+    assert.equal(enrich(alert({ output: 'no timestamp here' })).output, 'no timestamp here');
+  });
   test('bracketreplacer rewrites field names', () => {
-    const out = createEnricher({ customfields: {}, customtags: [], templatedfields: {}, bracketreplacer: '_' })(alert());
+    const out = createEnricher({ customfields: {}, customtags: [], templatedfields: {}, bracketreplacer: '_', outputfieldformat: '' })(alert());
     assert.equal(out.output_fields['proc.aname_2'], 'bash');
     assert.equal(out.output_fields['proc.aname[2]'], undefined);
   });

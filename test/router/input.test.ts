@@ -47,13 +47,25 @@ describe('parseAlert', () => {
     assert.ok(r.ok);
     assert.deepEqual(r.alert.output_fields, { a: 's', b: 1, c: true, d: null });
   });
+  test('nested objects and lists in output_fields are kept as sent, as Falcosidekick passes them through', () => {
+    const fields = { 'k8s.pod.labels': { app: 'web', tier: { name: 'front' } }, list: [{ a: 1 }, 'x', null], n: 1470327477881781397n };
+    const r = parseAlert(falcoAlert({ output_fields: fields }));
+    assert.ok(r.ok);
+    assert.deepEqual(r.alert.output_fields, fields);
+  });
+  test('the test rule\'s source is "internal", as in Falcosidekick', () => {
+    const r = parseAlert(falcoAlert({ rule: 'Test rule', source: 'debug' }));
+    assert.ok(r.ok);
+    assert.equal(r.alert.source, 'internal');
+  });
   const bad: [string, Record<string, unknown> | unknown, RegExp][] = [
     ['missing rule', falcoAlert({ rule: undefined }), /missing "rule"/],
     ['empty rule', falcoAlert({ rule: '' }), /missing "rule"/],
     ['unknown priority', falcoAlert({ priority: 'Severe' }), /unknown priority "Severe"/],
     ['bad time', falcoAlert({ time: 'yesterday' }), /bad "time"/],
     ['time without zone', falcoAlert({ time: '2026-11-22T10:20:05' }), /bad "time"/],
-    ['nested output field', falcoAlert({ output_fields: { x: { y: 1 } } }), /output_fields\.x/],
+    ['output_fields not an object', falcoAlert({ output_fields: [1] }), /"output_fields" must be an object/],
+    ['a number beyond a double (1e400), nested', falcoAlert({ output_fields: { x: { y: [1, Infinity] } } }), /"output_fields\.x\.y\.1": a number is out of range/],
     ['tags not strings', falcoAlert({ tags: [1] }), /"tags"/],
     ['array body', [falcoAlert()], /JSON object/],
   ];

@@ -113,6 +113,41 @@ slack: { webhookurl: "${s.url}/services/T/B/X", minimumpriority: critical }
   });
 });
 
+describe('Falcosidekick\'s alert shapes', () => {
+  test('the /test alert is Falcosidekick\'s, with source "internal"', async () => {
+    const rx = await HttpReceiver.start();
+    const r = await startRouter(`webhook: { address: "${rx.url}/" }\n`);
+    try {
+      assert.equal((await fetch(`${r.url}/test`, { method: 'POST' })).status, 200);
+      await rx.waitFor(1);
+      const { uuid, time, ...rest } = rx.json<Record<string, unknown>>()[0]!;
+      assert.match(String(uuid), /^[0-9a-f-]{36}$/);
+      assert.match(String(time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/); // Go's time.RFC3339 in UTC
+      assert.deepEqual(rest, {
+        output: 'This is a test from falcosidekick', priority: 'Debug', rule: 'Test rule', source: 'internal',
+        hostname: 'falcosidekick', tags: ['example', 'test'], output_fields: { 'proc.name': 'falcosidekick', 'user.name': 'falcosidekick' },
+      });
+    } finally {
+      await r.router.close({ drainMs: 0 });
+      await rx.close();
+    }
+  });
+
+  test('output_fields holding nested objects and lists are accepted and passed through unchanged', async () => {
+    const rx = await HttpReceiver.start();
+    const r = await startRouter(`webhook: { address: "${rx.url}/" }\n`);
+    try {
+      const fields = { 'k8s.pod.labels': { app: 'web', tier: { name: 'front' } }, 'containers': [{ image: 'nginx', ports: [80, 443] }], 'fd.name': '/etc/shadow' };
+      assert.equal((await postAlert(r.url, falcoAlert({ output_fields: fields }))).status, 200);
+      await rx.waitFor(1);
+      assert.deepEqual(rx.json<{ output_fields: unknown }>()[0]!.output_fields, fields);
+    } finally {
+      await r.router.close({ drainMs: 0 });
+      await rx.close();
+    }
+  });
+});
+
 describe('delivery', () => {
   test('5xx answers are retried with backoff until delivered; metrics count the retries', async () => {
     const rx = await HttpReceiver.start();

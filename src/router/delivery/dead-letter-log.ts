@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Spool, SpoolEntry, SpoolOptions } from '../../spool/contract.ts';
 import { openSpool } from '../../spool/registry.ts';
 import type { DeadLetter } from './output-queue.ts';
+import { parseJson, stringifyJson } from '../../alert/json.ts';
 
 /** The consumer that `peregrine deadletter replay` moves forward. */
 export const REPLAY_CONSUMER = 'replay';
@@ -25,11 +26,11 @@ export async function openDeadLetterLog(type: string, base: Pick<SpoolOptions, '
 }
 
 export function encodeDeadLetter(d: DeadLetter): Buffer {
-  return Buffer.from(JSON.stringify({ ...d, at: new Date().toISOString() }));
+  return Buffer.from(stringifyJson({ ...d, at: new Date().toISOString() }));
 }
 
 export function decodeDeadLetter(e: SpoolEntry): StoredDeadLetter {
-  return { ...(JSON.parse(e.payload.toString('utf8')) as Omit<StoredDeadLetter, 'seq'>), seq: e.seq };
+  return { ...(parseJson(e.payload.toString('utf8')) as Omit<StoredDeadLetter, 'seq'>), seq: e.seq };
 }
 
 /** Every dead letter not replayed yet, oldest first. */

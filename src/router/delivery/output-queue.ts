@@ -271,7 +271,8 @@ export class OutputQueue {
       this.finish(it);
     }
     this.bound.sent.inc(batch.length);
-    this.bound.ok.inc();
+    // Falcosidekick counts alerts, not sends: a batch of 100 is 100.
+    this.bound.ok.inc(batch.length);
     this.advance();
   }
 
@@ -279,7 +280,7 @@ export class OutputQueue {
     const de = err instanceof DeliveryError ? err : undefined;
     const backpressure = timedOut || de?.status === 429 || de?.status === 503;
     this.deps.slots.release({ ok: false, latencyMs, backpressure });
-    this.deps.metrics.outputs.inc({ destination: this.type, status: 'error' });
+    this.deps.metrics.outputs.inc({ destination: this.type, status: 'error' }, batch.length);
     this.lastFailure = { at: Date.now(), error: errText(err) };
     if (this.stop.signal.aborted) return; // shutting down: the alerts stay in the spool
     // Outputs wrap every transport failure in DeliveryError; anything else (a serializer throwing on

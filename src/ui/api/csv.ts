@@ -1,4 +1,5 @@
 import type { StoredAlert } from '../store/contract.ts';
+import { stringifyJson } from '../../alert/json.ts';
 
 export const CSV_COLUMNS = ['id', 'time', 'priority', 'rule', 'source', 'hostname', 'tags', 'output', 'output_fields', 'uuid'] as const;
 
@@ -13,7 +14,7 @@ export function csvHeader(): string {
 }
 
 export function csvRow(a: StoredAlert): string {
-  return [String(a.id), a.time, a.priority, a.rule, a.source, a.hostname, a.tags.join(' '), a.output, JSON.stringify(a.output_fields), a.uuid]
+  return [String(a.id), a.time, a.priority, a.rule, a.source, a.hostname, a.tags.join(' '), a.output, stringifyJson(a.output_fields), a.uuid]
     .map(cell).join(',') + '\r\n';
 }
 

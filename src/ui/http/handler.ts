@@ -11,6 +11,7 @@ import type { UiConfig } from '../config.ts';
 import type { AlertStore, StoredAlert } from '../store/contract.ts';
 import { exceptionSnippet } from '../tuning/exception.ts';
 import { StaticAssets } from './static.ts';
+import { stringifyJson } from '../../alert/json.ts';
 
 export interface UiHttpOptions {
   store: AlertStore;
@@ -145,7 +146,7 @@ export function createUiHttp(o: UiHttpOptions): UiHttp {
     if (format === 'csv') res.write(csvHeader());
     for (const chunk of store.iterate(q, 2000)) {
       if (req.destroyed) return;
-      const text = chunk.map((a) => (format === 'csv' ? csvRow(a) : `${JSON.stringify(alertJson(a))}\n`)).join('');
+      const text = chunk.map((a) => (format === 'csv' ? csvRow(a) : `${stringifyJson(alertJson(a))}\n`)).join('');
       if (!res.write(text)) await once(res, 'drain');
     }
     res.end();
@@ -159,7 +160,7 @@ export function createUiHttp(o: UiHttpOptions): UiHttp {
     streams.add(res);
     const send = (alerts: readonly StoredAlert[]) => {
       let text = '';
-      for (const a of alerts) if (match(a)) text += `id: ${a.id}\nevent: alert\ndata: ${JSON.stringify(alertJson(a))}\n\n`;
+      for (const a of alerts) if (match(a)) text += `id: ${a.id}\nevent: alert\ndata: ${stringifyJson(alertJson(a))}\n\n`;
       if (text === '') return;
       // A client that does not read is cut off rather than buffered without bound.
       if (res.writableLength > 4 * 1024 * 1024) return stop();
@@ -226,7 +227,7 @@ function notAllowed(method: string, path: string, allow: string): Reply {
 
 function send(res: ServerResponse, r: Reply): void {
   const text = typeof r.body === 'string';
-  const body = text ? (r.body as string) : JSON.stringify(r.body);
+  const body = text ? (r.body as string) : stringifyJson(r.body);
   res.writeHead(r.status, {
     ...SECURITY_HEADERS,
     'content-type': text ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8',

@@ -11,6 +11,7 @@ import { fieldText, ftsQuery } from './fts.ts';
 import { NAME_KINDS, SCHEMA_VERSION, DDL, type NameKind } from './schema.ts';
 import { chooseRollup, rangeParts, ROLLUPS, type Dim, type Rollup } from './rollups.ts';
 import { whereFor, type Where } from './where.ts';
+import { parseJson, stringifyJson } from '../../alert/json.ts';
 
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 1000;
@@ -105,7 +106,7 @@ class SqliteAlertStore implements AlertStore {
         const containerValue = containerOf(a.output_fields);
         if (containerValue !== undefined) row.container = this.nameId('container', containerValue);
         const r = this.stmts.alert!.run(t, row.p, row.rule, row.source, row.host, row.container, a.uuid, a.time,
-          JSON.stringify(a.tags), a.output, JSON.stringify(a.output_fields));
+          JSON.stringify(a.tags), a.output, stringifyJson(a.output_fields)); // exact 64-bit integers
         const id = Number(r.lastInsertRowid);
         this.stmts.fts!.run(id, a.output, fieldText(a.output_fields));
         const tagIds = [...new Set(a.tags)].map((tag) => this.nameId('tag', tag));
@@ -405,7 +406,7 @@ class SqliteAlertStore implements AlertStore {
       hostname: this.values.get(r.host as number) ?? '',
       tags: JSON.parse(r.tags as string) as string[],
       output: r.output as string,
-      output_fields: JSON.parse(r.fields as string) as Record<string, OutputFieldValue>,
+      output_fields: parseJson(r.fields as string) as Record<string, OutputFieldValue>,
     };
   }
 }
