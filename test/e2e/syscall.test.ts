@@ -25,7 +25,8 @@ type SlackField = { title: string; value: string };
 type SlackMessage = { attachments: { text?: string; fields: SlackField[] }[] };
 
 const PY = '/usr/bin/python3';
-const WAIT_MS = 15_000;
+// A bound, not a sleep: under a full parallel `npm test` on 2 cores the first alert of a fresh detector has taken >15 s.
+const WAIT_MS = 40_000;
 
 // Slack allows ~1 message/s, so only the rules this test raises go there (a per-output filter).
 const SLACK_RULES = ['Read sensitive file untrusted', 'Run shell untrusted', 'Terminal shell in container', 'Fileless execution via memfd_create'];

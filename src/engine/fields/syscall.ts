@@ -193,16 +193,16 @@ const procFields: F[] = [
   def('proc.name', 'charbuf', 'Process name (comm, up to 15 characters).', (e) => e.thread.comm),
   def('proc.exe', 'charbuf', 'First command-line argument (argv[0]).', (e) => e.thread.exe),
   def('proc.exepath', 'fspath', 'Full path of the executable.', (e) => e.thread.exepath),
-  def('proc.args', 'charbuf', 'Command-line arguments after argv[0], space separated.', (e) => e.thread.args.join(' ')),
+  def('proc.args', 'charbuf', 'Command-line arguments after argv[0], space separated; proc.args[N] is argument N (0 = argv[1]).', (e, arg) =>
+    (arg === undefined ? e.thread.args.join(' ') : e.thread.args[Number(arg)] ?? ''), { arg: INDEX_ARG }),
   def('proc.cmdline', 'charbuf', 'Process name and arguments.', (e) => cmdline(e.thread)),
   def('proc.exeline', 'charbuf', 'argv[0] and arguments.', (e) => [e.thread.exe, ...e.thread.args].join(' ')),
   def('proc.cwd', 'charbuf', 'Working directory.', (e) => (e.thread.cwd.endsWith('/') ? e.thread.cwd : `${e.thread.cwd}/`)),
-  def('proc.env', 'charbuf', 'Environment, or one variable with proc.env[NAME].', (e, arg) => {
-    const env = e.thread.env;
-    if (!env) return undefined;
+  def('proc.env', 'charbuf', 'Environment at exec, space-separated; proc.env[NAME] is one variable ("" when unset), as libsinsp gives them.', (e, arg) => {
+    const env = e.thread.env ?? [];
     if (arg === undefined) return env.join(' ');
-    const entry = env.find((x) => x.startsWith(`${arg}=`));
-    return entry?.slice(arg.length + 1);
+    const entry = env.find((x) => x.length > arg.length + 1 && x[arg.length] === '=' && x.startsWith(arg));
+    return entry === undefined ? '' : entry.slice(arg.length + 1).replace(/^ +| +$/g, '');
   }, { arg: { kind: 'key', required: false } }),
   def('proc.tty', 'uint32', 'Controlling terminal; 0 when none.', (e) => e.thread.tty),
   def('proc.loginshellid', 'int64', 'Pid of the oldest shell ancestor.', (e) => {
