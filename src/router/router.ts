@@ -106,7 +106,8 @@ export async function createRouter(config: PeregrineConfig,
         skippedSeen.set(i.name, i.queue.skippedAsDelivered);
       }
       metrics.queueDepth.set(labels, i.queue.depth);
-      metrics.oldestUnsent.set(labels, i.queue.oldestUnsentSeconds());
+      const oldest = st.consumers[i.name]?.oldestAppendedAt;
+      metrics.oldestUnsent.set(labels, oldest === undefined ? 0 : Math.max(0, (Date.now() - oldest) / 1000));
       metrics.concurrency.set(labels, i.queue.concurrency);
     }
     return { ratio: st.bytes / st.maxBytes };

@@ -65,8 +65,11 @@ export interface SpoolStats {
   dropped: number;
   /** Appends refused because the log was full (`whenFull: reject`). */
   rejected: number;
-  /** Per consumer: its cursor and how many records after it are not acknowledged yet. */
-  consumers: Record<string, { cursor: number; pending: number }>;
+  /**
+   * Per consumer: its cursor, how many records from it on are not acknowledged yet, and when the oldest of
+   * them was appended (ms; exact while it is in memory, else the time of its segment's first record).
+   */
+  consumers: Record<string, { cursor: number; pending: number; oldestAppendedAt?: number }>;
 }
 
 export type FsyncPolicy = 'always' | 'interval' | 'never';

@@ -57,7 +57,8 @@ describe('file spool', () => {
     assert.deepEqual(numbers(await a.next(4)), [0, 1, 2, 3]);
     a.ack(3); // 0..2 done, 3 handed out but not done
     assert.equal(a.cursor, 3);
-    assert.deepEqual(s.stats().consumers, { a: { cursor: 3, pending: 7 }, b: { cursor: 0, pending: 10 } });
+    const { a: sa, b: sb } = s.stats().consumers;
+    assert.deepEqual([sa!.cursor, sa!.pending, sb!.cursor, sb!.pending], [3, 7, 0, 10]);
     assert.equal(a.pending, 7);
     await s.close();
     s = await open(dir);
@@ -97,6 +98,21 @@ describe('file spool', () => {
     }
     await s.close();
     assert.ok(JSON.parse(readFileSync(join(dir, 'cursors.json'), 'utf8')).cursors.a >= 0);
+  });
+
+  test('stats: the age of the oldest record each consumer has not acknowledged, from memory or from its segment', async () => {
+    const dir = tmp();
+    let s = await open(dir, { segmentBytes: 600 });
+    const t0 = Date.now();
+    for (let i = 0; i < 30; i++) await s.append(payload(i, 40));
+    s.reader('a').ack(30);
+    assert.equal(s.stats().consumers.a!.oldestAppendedAt, undefined, 'nothing pending');
+    const b = s.stats().consumers.b!.oldestAppendedAt!;
+    assert.ok(b >= t0 - 5 && b <= Date.now());
+    await s.close();
+    s = await open(dir, { segmentBytes: 600 });
+    assert.equal(s.stats().consumers.b!.oldestAppendedAt, b, 'after a reopen, from the first segment\'s first record');
+    await s.close();
   });
 
   test('acks never move a cursor backwards', async () => {

@@ -105,15 +105,6 @@ export class OutputQueue {
     return this.deps.reader.pending;
   }
 
-  /** Seconds since the oldest alert not yet delivered was accepted (0 when there is none). */
-  oldestUnsentSeconds(): number {
-    for (let i = this.orderHead; i < this.order.length; i++) {
-      const it = this.order[i]!;
-      if (!it.done) return Math.max(0, (Date.now() - it.acceptedAt) / 1000);
-    }
-    return 0;
-  }
-
   /** Alerts not sent again after a restart because the previous run had saved them as delivered. */
   get skippedAsDelivered(): number {
     return this.deps.reader.skippedAsDone;

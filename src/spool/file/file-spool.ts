@@ -95,6 +95,7 @@ export class FileSpool implements Spool {
     this.segments = listSegments(options.dir);
     const last = this.segments.at(-1)!;
     const rec = recoverLastSegment(last);
+    if (rec.records === 0) delete last.firstAt; // its only record was torn
     if (rec.truncatedBytes > 0) {
       this.log.warn({ file: last.path, truncatedBytes: rec.truncatedBytes, keptRecords: rec.records, reason: rec.reason },
         'spool: the last record was torn by a crash; cut off, every complete record is kept');
@@ -152,7 +153,11 @@ export class FileSpool implements Spool {
 
   stats(): SpoolStats {
     const consumers: SpoolStats['consumers'] = {};
-    for (const [name, cursor] of this.cursors) consumers[name] = { cursor, pending: this.nextSeq - cursor };
+    for (const [name, cursor] of this.cursors) {
+      const pending = this.nextSeq - cursor;
+      const at = pending > 0 ? this.appendedAtOf(cursor) : undefined;
+      consumers[name] = at === undefined ? { cursor, pending } : { cursor, pending, oldestAppendedAt: at };
+    }
     return {
       bytes: this.bytes, maxBytes: this.opts.maxBytes, records: this.nextSeq - this.oldestSeq,
       segments: this.segments.length, dropped: this.dropped, rejected: this.rejected, consumers,
@@ -190,6 +195,14 @@ export class FileSpool implements Spool {
 
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  /** When the record `seq` (or the first after it) was appended: from memory, else its segment's first record. */
+  private appendedAtOf(seq: number): number | undefined {
+    const inMemory = this.fromWindow(seq, 1)?.[0];
+    if (inMemory) return inMemory.appendedAt;
+    const where = this.locate(seq);
+    return where?.seg.firstAt ?? this.pending.entries[0]?.appendedAt;
   }
 
   /** Records from `seq` on, if they are still in the memory window. */
@@ -330,6 +343,7 @@ export class FileSpool implements Spool {
       this.bytes -= batch.bytes;
       throw err;
     }
+    active.firstAt ??= batch.entries[0]!.appendedAt;
     active.bytes += data.length;
     this.writtenSeq = batch.entries.at(-1)!.seq + 1;
     this.addToWindow(batch.entries);

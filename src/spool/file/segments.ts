@@ -1,6 +1,6 @@
 import { openSync, readdirSync, readSync, closeSync, fstatSync, ftruncateSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeRecord } from './record.ts';
+import { decodeRecord, HEADER_BYTES } from './record.ts';
 
 /** A segment file holds the records from seq `first` up to the next segment's first (or the log's end). */
 export interface Segment {
@@ -8,6 +8,8 @@ export interface Segment {
   path: string;
   /** Bytes written to it so far. */
   bytes: number;
+  /** When its first record was appended (ms), once it has one. */
+  firstAt?: number;
 }
 
 const SUFFIX = '.seg';
@@ -26,7 +28,10 @@ export function listSegments(dir: string): Segment[] {
     const path = join(dir, name);
     const fd = openSync(path, 'r');
     try {
-      out.push({ first, path, bytes: fstatSync(fd).size });
+      const seg: Segment = { first, path, bytes: fstatSync(fd).size };
+      const head = Buffer.alloc(HEADER_BYTES);
+      if (readSync(fd, head, 0, HEADER_BYTES, 0) === HEADER_BYTES) seg.firstAt = head.readDoubleLE(16);
+      out.push(seg);
     } finally {
       closeSync(fd);
     }
