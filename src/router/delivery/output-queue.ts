@@ -1,3 +1,4 @@
+import { redactText } from '../../redact.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FalcoAlert } from '../../alert/alert.ts';
 import type { Logger } from '../../log.ts';
@@ -272,7 +273,7 @@ export class OutputQueue {
     const backpressure = timedOut || de?.status === 429 || de?.status === 503;
     this.deps.slots.release({ ok: false, latencyMs, backpressure });
     this.deps.metrics.outputs.inc({ destination: this.type, status: 'error' }, batch.length);
-    this.lastFailure = { at: Date.now(), error: errText(err) };
+    this.lastFailure = { at: Date.now(), error: redactText(errText(err)) };
     if (this.stop.signal.aborted) return; // shutting down: the alerts stay in the spool
     // Outputs wrap every transport failure in DeliveryError; anything else (a serializer throwing on
     // this alert) would fail the same way again, so it is not retried.
@@ -314,7 +315,8 @@ export class OutputQueue {
   }
 
   private async giveUp(items: Item[], err: unknown, raw?: string): Promise<void> {
-    const error = errText(err);
+    // Dead letters are read back by people (`peregrine deadletter list`): no credentials from URLs in them.
+    const error = redactText(errText(err));
     for (const it of items) {
       try {
         await this.deps.deadLetter({ output: this.name, type: this.type, error, attempts: it.attempts + 1, alert: raw ?? it.alert, acceptedAt: it.acceptedAt });
