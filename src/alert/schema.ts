@@ -1,5 +1,6 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { parsePriority } from './priority.ts';
+import { stringifyJson } from './json.ts';
 
 // RFC 3339 with optional fractional seconds (Falco writes nanoseconds).
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(?:[Zz]|[+-](\d{2}):(\d{2}))$/;
@@ -76,7 +77,7 @@ export function describeAlertError(errors: readonly ErrorObject[] | null | undef
       return typeof b.priority === 'string'
         ? `unknown priority "${b.priority}" (expected emergency, alert, critical, error, warning, notice, informational, debug)`
         : 'missing "priority"';
-    case 'time': return `bad "time": ${JSON.stringify(b.time)} is not an RFC 3339 timestamp`;
+    case 'time': return `bad "time": ${stringifyJson(b.time)} is not an RFC 3339 timestamp`;
     case 'tags': return '"tags" must be an array of strings';
     case 'output_fields': {
       const bad = e.keyword === 'finiteNumbers' ? nonFiniteAt(b.output_fields) : undefined;
