@@ -14,16 +14,13 @@ export const uiOutput = defineOutput({
   isEnabled: (c) => c.enabled,
   // Alerts trickling in would each pay a transaction; waiting 100 ms (invisible in a UI) batches them.
   delivery: { maxBatch: 1000, batchWaitMs: 100, concurrency: 1 },
-  create(c, ctx) {
-    const store = acquireStore(storeOptions(c));
+  async create(c, ctx) {
+    const store = await acquireStore(storeOptions(c));
     ctx.log.info({ dbfile: c.dbfile, retention: c.retention, maxbytes: c.maxbytes }, 'ui store open');
     return {
-      async send(alerts) {
-        store.insert(alerts);
-      },
-      async close() {
-        store.close();
-      },
+      // The database work runs on the store's own thread; this one only hands the batch over.
+      send: (alerts) => store.insert(alerts),
+      close: () => store.close(),
     };
   },
 });

@@ -190,7 +190,7 @@ export async function createRouter(config: PeregrineConfig,
     metricsContentType: metrics.registry.contentType,
   });
   // The web UI and /api/v1 (src/ui/) share the router's port, outside the input's token and pressure checks.
-  const ui = attachUi(config, log);
+  const ui = await attachUi(config, log);
   if (ui) http.app.register(uiRoutes(ui));
 
   return {

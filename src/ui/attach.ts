@@ -10,7 +10,7 @@ import { acquireStore } from './store/shared.ts';
  * The web UI and /api/v1 over the store the `ui` output writes, when `ui.enabled`. Returns undefined when
  * the UI is off. Configuration mistakes (a half-configured login) stop the start with the key named.
  */
-export function attachUi(config: PeregrineConfig, log: Logger): UiHttp | undefined {
+export async function attachUi(config: PeregrineConfig, log: Logger): Promise<UiHttp | undefined> {
   const ui = (config as { ui?: UiConfig }).ui;
   if (!ui?.enabled) return undefined;
   if ((ui.user === '') !== (ui.passwordhash === '')) {
@@ -25,7 +25,7 @@ export function attachUi(config: PeregrineConfig, log: Logger): UiHttp | undefin
   }
   let store;
   try {
-    store = acquireStore(storeOptions(ui));
+    store = await acquireStore(storeOptions(ui));
   } catch (err) {
     // Like any output that cannot start: the router runs without it, and the log says why.
     log.error({ err: (err as Error).message }, 'ui: the alert store cannot be opened; /ui/ and /api/v1 are off');
@@ -36,7 +36,7 @@ export function attachUi(config: PeregrineConfig, log: Logger): UiHttp | undefin
     ...http,
     close() {
       http.close();
-      store.close();
+      void store.close();
     },
   };
 }

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FalcoAlert } from '../../src/alert/alert.ts';
@@ -162,5 +162,38 @@ describe('retention', () => {
       store.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+const dir0 = () => mkdtempSync(join(tmpdir(), 'peregrine-ui-bad-'));
+
+describe('the store on its own thread', () => {
+  test('inserts, queries, live announcements and errors cross the thread; in-memory stays in-process', async () => {
+    const { openThreadedStore } = await import('../../src/ui/store/threaded.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'peregrine-ui-thread-'));
+    const store = await openThreadedStore({ file: join(dir, 'ui.sqlite'), retentionMs: 0, maxBytes: 0 });
+    try {
+      const alerts = seedAlerts(500, T0, T0 + HOUR, 9);
+      const announced: number[] = [];
+      store.onInsert((rows) => announced.push(...rows.map((r) => r.id)));
+      await store.insert(alerts);
+      assert.equal(await store.total({}), 500);
+      const page = await store.list({ limit: 10 });
+      assert.equal(page.alerts.length, 10);
+      assert.deepEqual((await store.get(page.alerts[0]!.id))?.uuid, page.alerts[0]!.uuid);
+      await assert.rejects(store.list({ cursor: 'bogus' }), (err: Error & { code?: string }) => err.code === 'PRG_UI_CURSOR');
+      while (announced.length < 500) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(new Set(announced).size, 500);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const memory = await openThreadedStore({ file: ':memory:', retentionMs: 0, maxBytes: 0 });
+    await memory.insert(seedAlerts(3, T0, T0 + 1000, 1));
+    assert.equal(await memory.total({}), 3);
+    await memory.close();
+    const blocker = join(dir0(), 'a-file');
+    writeFileSync(blocker, '');
+    await assert.rejects(openThreadedStore({ file: join(blocker, 'ui.sqlite'), retentionMs: 0, maxBytes: 0 }), /ui\.dbfile: cannot create the directory/);
   });
 });

@@ -8,13 +8,13 @@ import { authMode, bearerOk, cookie, isLoopback, sameOrigin, sameSecret, SESSION
 import { verifyPassword } from '../auth/password.ts';
 import { LoginThrottle, Sessions } from '../auth/sessions.ts';
 import type { UiConfig } from '../config.ts';
-import type { AlertStore, StoredAlert } from '../store/contract.ts';
+import type { AsyncAlertStore, StoredAlert } from '../store/contract.ts';
 import { exceptionSnippet } from '../tuning/exception.ts';
 import { StaticAssets } from './static.ts';
 import { stringifyJson } from '../../alert/json.ts';
 
 export interface UiHttpOptions {
-  store: AlertStore;
+  store: AsyncAlertStore;
   ui: UiConfig;
   /** The router's bearer token (config `authtoken`); "" when unset. */
   authtoken: string;
@@ -104,14 +104,14 @@ export function createUiHttp(o: UiHttpOptions): UiHttp {
     return { status: 200, body: {}, headers: { 'set-cookie': `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0` } };
   }
 
-  function api(path: string, params: URLSearchParams): Reply | 'export' | 'stream' {
+  async function api(path: string, params: URLSearchParams): Promise<Reply | 'export' | 'stream'> {
     if (path === '/api/v1/alerts') {
-      const page = store.list(parseQuery(params));
+      const page = await store.list(parseQuery(params));
       return { status: 200, body: { alerts: page.alerts.map(alertJson), next: page.next ?? null } };
     }
     const one = /^\/api\/v1\/alerts\/(\d+)(\/exception)?$/.exec(path);
     if (one) {
-      const a = store.get(Number(one[1]));
+      const a = await store.get(Number(one[1]));
       if (!a) return { status: 404, body: { error: `no alert ${one[1]}` } };
       if (one[2]) return { status: 200, body: exceptionSnippet(a), headers: { 'content-type': 'text/yaml; charset=utf-8' } };
       return { status: 200, body: alertJson(a) };
@@ -120,12 +120,13 @@ export function createUiHttp(o: UiHttpOptions): UiHttp {
       const q = parseQuery(params);
       const by = parseDimension(params.get('by'));
       const limit = Math.min(1000, Math.max(1, Number(params.get('limit') ?? 100) || 100));
-      return { status: 200, body: { by, counts: store.counts(q, by, limit), total: store.total(q) } };
+      const [counts, total] = await Promise.all([store.counts(q, by, limit), store.total(q)]);
+      return { status: 200, body: { by, counts, total } };
     }
     if (path === '/api/v1/histogram') {
       const q = parseQuery(params);
       const bucketMs = bucketFor(params, q.from, q.to, Date.now());
-      return { status: 200, body: { bucketMs, buckets: store.histogram(q, bucketMs) } };
+      return { status: 200, body: { bucketMs, buckets: await store.histogram(q, bucketMs) } };
     }
     if (path === '/api/v1/export') return 'export';
     if (path === '/api/v1/stream') return 'stream';
@@ -144,11 +145,15 @@ export function createUiHttp(o: UiHttpOptions): UiHttp {
       'cache-control': 'no-store',
     });
     if (format === 'csv') res.write(csvHeader());
-    for (const chunk of store.iterate(q, 2000)) {
+    // Page by page with the list's cursor: exactly the rows the same filters list, newest first.
+    let cursor: string | undefined;
+    do {
+      const page = await store.list({ ...q, cursor, limit: 1000 });
       if (req.destroyed) return;
-      const text = chunk.map((a) => (format === 'csv' ? csvRow(a) : `${stringifyJson(alertJson(a))}\n`)).join('');
+      const text = page.alerts.map((a) => (format === 'csv' ? csvRow(a) : `${stringifyJson(alertJson(a))}\n`)).join('');
       if (!res.write(text)) await once(res, 'drain');
-    }
+      cursor = page.next;
+    } while (cursor);
     res.end();
   }
 
@@ -199,7 +204,7 @@ export function createUiHttp(o: UiHttpOptions): UiHttp {
     }
     if (method !== 'GET' && method !== 'HEAD') return send(res, notAllowed(method, path, 'GET'));
     try {
-      const r = api(path, url.searchParams);
+      const r = await api(path, url.searchParams);
       if (r === 'export') return await exportRows(req, res, url.searchParams);
       if (r === 'stream') return stream(req, res, url.searchParams);
       return send(res, r);

@@ -10,8 +10,6 @@ export interface AlertStore {
   insert(alerts: readonly FalcoAlert[]): void;
   /** One page, newest first (by alert time, then arrival). */
   list(query: AlertQuery): AlertPage;
-  /** The same rows as list, without paging, in pages of `chunk` rows (export). */
-  iterate(query: AlertQuery, chunk?: number): Iterable<StoredAlert[]>;
   get(id: number): StoredAlert | undefined;
   /** Alert counts per value of one dimension, highest first. */
   counts(query: AlertQuery, by: CountDimension, limit?: number): { value: string; count: number }[];
@@ -80,4 +78,21 @@ export interface StoreOptions {
   maxBytes: number;
   /** Now, for retention (tests). */
   now?: () => number;
+}
+
+/**
+ * The store as the router's thread sees it: the same operations, answered by the thread that owns the
+ * database (src/ui/store/threaded.ts), so SQLite's work never runs on the thread that takes alerts in.
+ */
+export interface AsyncAlertStore {
+  insert(alerts: readonly FalcoAlert[]): Promise<void>;
+  list(query: AlertQuery): Promise<AlertPage>;
+  get(id: number): Promise<StoredAlert | undefined>;
+  counts(query: AlertQuery, by: CountDimension, limit?: number): Promise<{ value: string; count: number }[]>;
+  histogram(query: AlertQuery, bucketMs: number): Promise<HistogramBucket[]>;
+  total(query: AlertQuery): Promise<number>;
+  enforceRetention(): Promise<number>;
+  sizeBytes(): Promise<number>;
+  onInsert(listener: (alerts: readonly StoredAlert[]) => void): () => void;
+  close(): Promise<void>;
 }

@@ -1,38 +1,35 @@
 import { resolve } from 'node:path';
-import type { AlertStore, StoreOptions } from './contract.ts';
-import { openSqliteStore } from './sqlite-store.ts';
+import type { AsyncAlertStore, StoreOptions } from './contract.ts';
+import { openThreadedStore } from './threaded.ts';
 
 /**
  * One store per database file in the process: the `ui` output writes to it and /api/v1 reads it, each
- * holding a reference; the file is closed when the last one is released.
+ * holding a reference; the store is closed when the last one is released.
  */
-const open = new Map<string, { store: AlertStore; refs: number }>();
+const open = new Map<string, { store: Promise<AsyncAlertStore>; refs: number }>();
 
-export function acquireStore(opts: StoreOptions): AlertStore {
+export async function acquireStore(opts: StoreOptions): Promise<AsyncAlertStore> {
   const key = opts.file === ':memory:' ? opts.file : resolve(opts.file);
   let entry = open.get(key);
   if (!entry) {
-    entry = { store: openSqliteStore({ ...opts, file: key }), refs: 0 };
+    entry = { store: openThreadedStore({ ...opts, file: key }), refs: 0 };
     open.set(key, entry);
+    entry.store.catch(() => open.delete(key));
   }
   entry.refs++;
   const e = entry;
+  const store = await e.store;
   let released = false;
-  // Each holder gets its own close(); the file stays open while another holder needs it.
-  return new Proxy(e.store, {
-    get(target, prop, receiver) {
-      if (prop === 'close') {
-        return () => {
-          if (released) return;
-          released = true;
-          if (--e.refs === 0) {
-            open.delete(key);
-            target.close();
-          }
-        };
+  // Each holder gets its own close(); the store stays open while another holder needs it.
+  return {
+    ...store,
+    async close() {
+      if (released) return;
+      released = true;
+      if (--e.refs === 0) {
+        open.delete(key);
+        await store.close();
       }
-      const v = Reflect.get(target, prop, receiver) as unknown;
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },
-  });
+  };
 }

@@ -18,7 +18,9 @@ const MAX_LIMIT = 1000;
 /** Retention deletes this many alerts per transaction, so a reader never waits long. */
 const DELETE_CHUNK = 5000;
 /** Up to this many search matches, a page is built from the matches rather than from the time index. */
-const FTS_DRIVEN_MAX = 50_000;
+const FTS_DRIVEN_MAX = 20_000;
+/** The alerts a search matches, driven from the search index (its parameter comes first). */
+const SEARCH_JOIN = '(SELECT rowid AS rid FROM alerts_fts WHERE alerts_fts MATCH ?) f CROSS JOIN alerts ON alerts.id = f.rid';
 
 type Row = Record<string, SQLInputValue>;
 
@@ -145,10 +147,13 @@ class SqliteAlertStore implements AlertStore {
         .all(...params, ...(c ? [c.t, c.id] : []), limit + 1) as Row[];
     };
     let rows: Row[];
-    // A search matching few alerts is answered from the search index, then sorted; one matching many by
-    // walking the time index until a page is full.
+    // A search matching few alerts is answered from the search index, then sorted.
     if (w.fts && this.ftsMatches(w.fts.query) <= FTS_DRIVEN_MAX) {
-      rows = page(w.fts.sql, [w.fts.query, ...w.fts.params], '(SELECT rowid AS rid FROM alerts_fts WHERE alerts_fts MATCH ?) f CROSS JOIN alerts ON alerts.id = f.rid');
+      rows = page(w.fts.sql, [w.fts.query, ...w.fts.params], SEARCH_JOIN);
+    } else if (w.fts) {
+      // Many matches: walk the time index and ask the search index about each alert, until a page is full.
+      const probe = 'EXISTS (SELECT 1 FROM alerts_fts WHERE alerts_fts MATCH ? AND rowid = alerts.id)';
+      rows = page([w.fts.sql, probe].filter(Boolean).join(' AND '), [...w.fts.params, w.fts.query], 'alerts');
     } else {
       rows = page(w.sql, w.params, 'alerts');
     }
@@ -160,16 +165,6 @@ class SqliteAlertStore implements AlertStore {
 
   private ftsMatches(query: string): number {
     return (this.prepare('SELECT count(*) AS n FROM alerts_fts WHERE alerts_fts MATCH ?').get(query) as { n: number }).n;
-  }
-
-  *iterate(q: AlertQuery, chunk = 1000): Iterable<StoredAlert[]> {
-    let cursor = q.cursor;
-    for (;;) {
-      const page = this.list({ ...q, cursor, limit: chunk });
-      if (page.alerts.length > 0) yield page.alerts;
-      if (!page.next) return;
-      cursor = page.next;
-    }
   }
 
   get(id: number): StoredAlert | undefined {
@@ -347,9 +342,11 @@ class SqliteAlertStore implements AlertStore {
   private countParts(q: AlertQuery, w: Where, by: CountDimension): { sql: string; params: SQLInputValue[] }[] {
     const col: Dim = by === 'priority' ? 'p' : by === 'hostname' ? 'host' : by;
     // An alert counts once per tag it carries. Column names of alerts and alert_tags do not overlap.
-    const raw = col === 'tag'
-      ? (cond: string) => `SELECT g.tag AS k, count(*) AS n FROM alerts JOIN alert_tags g ON g.alert = alerts.id ${cond ? `WHERE ${cond}` : ''} GROUP BY g.tag`
-      : (cond: string) => `SELECT ${col} AS k, count(*) AS n FROM alerts ${cond ? `WHERE ${cond}` : ''} GROUP BY ${col}`;
+    const select = col === 'tag' ? 'SELECT g.tag AS k, count(*) AS n' : `SELECT ${col} AS k, count(*) AS n`;
+    const join = col === 'tag' ? ' JOIN alert_tags g ON g.alert = alerts.id' : '';
+    const group = col === 'tag' ? 'GROUP BY g.tag' : `GROUP BY ${col}`;
+    const raw = (cond: string) => `${select} FROM alerts${join} ${cond ? `WHERE ${cond}` : ''} ${group}`;
+    if (w.fts) return [this.searchDriven(w, (from, cond) => `${select} FROM ${from}${join} ${cond ? `WHERE ${cond}` : ''} ${group}`)];
     // A tag rollup row holds one tag, so it cannot say which other tags an alert of a filtered tag has.
     const ru = w.rawOnly || (col === 'tag' && w.dims.some((d) => d.dim === 'tag')) ? undefined : chooseRollup(new Set([...w.dims.map((d) => d.dim), col]));
     if (!ru) return [{ sql: raw(w.sql), params: w.params }];
@@ -357,11 +354,17 @@ class SqliteAlertStore implements AlertStore {
   }
 
   private histogramParts(q: AlertQuery, w: Where, bucketMs: number): { sql: string; params: SQLInputValue[] }[] {
-    const raw = (cond: string) => `SELECT t / ${bucketMs} AS bk, p, count(*) AS n FROM alerts ${cond ? `WHERE ${cond}` : ''} GROUP BY bk, p`;
+    const raw = (cond: string, from = 'alerts') => `SELECT t / ${bucketMs} AS bk, p, count(*) AS n FROM ${from} ${cond ? `WHERE ${cond}` : ''} GROUP BY bk, p`;
+    if (w.fts) return [this.searchDriven(w, (from, cond) => raw(cond, from))];
     const ru = w.rawOnly ? undefined : chooseRollup(new Set([...w.dims.map((d) => d.dim), 'p']), bucketMs);
     if (!ru) return [{ sql: raw(w.sql), params: w.params }];
     const per = bucketMs / ru.grainMs;
     return this.rollupParts(q, w, ru, raw, (cond) => `SELECT b / ${per} AS bk, p, sum(n) AS n FROM ${ru.table} ${cond} GROUP BY bk, p`);
+  }
+
+  /** A count over the alerts a search matches: walk the matches, look each alert up (cost grows with matches). */
+  private searchDriven(w: Where, sql: (from: string, cond: string) => string): { sql: string; params: SQLInputValue[] } {
+    return { sql: sql(SEARCH_JOIN, w.fts!.sql), params: [w.fts!.query, ...w.fts!.params] };
   }
 
   /** Whole buckets from the rollup, the partial buckets at the range's ends from the alerts. */

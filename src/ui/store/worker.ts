@@ -1,0 +1,29 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import type { AlertStore, StoreOptions } from './contract.ts';
+import { openSqliteStore } from './sqlite-store.ts';
+
+/**
+ * The thread that owns the UI's SQLite database: every store call arrives as a message and is answered
+ * by id; stored alerts are announced for live streams.
+ */
+type Call = { id: number; method: keyof AlertStore; args: unknown[] };
+
+const port = parentPort!;
+let store: AlertStore;
+try {
+  store = openSqliteStore(workerData as StoreOptions);
+  port.postMessage({ ready: true });
+} catch (err) {
+  port.postMessage({ ready: false, error: (err as Error).message });
+  throw err;
+}
+store.onInsert((alerts) => port.postMessage({ inserted: alerts }));
+port.on('message', (call: Call) => {
+  try {
+    const result = (store[call.method] as (...a: unknown[]) => unknown)(...call.args);
+    port.postMessage({ id: call.id, result });
+    if (call.method === 'close') port.close();
+  } catch (err) {
+    port.postMessage({ id: call.id, error: { message: (err as Error).message, code: (err as { code?: string }).code } });
+  }
+});
