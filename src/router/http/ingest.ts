@@ -1,3 +1,4 @@
+import { redactText } from '../../redact.ts';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import underPressure from '@fastify/under-pressure';
@@ -74,8 +75,8 @@ export function ingestRoutes(opts: IngestOptions): FastifyPluginAsync {
 
     const answer = (r: SubmitResult, reply: FastifyReply) => {
       if (r.ok) return { uuid: r.alert.uuid };
-      if (r.busy) return reply.code(503).header('retry-after', String(opts.retryAfterSeconds)).send({ error: r.error });
-      return reply.code(400).send({ error: r.error });
+      if (r.busy) return reply.code(503).header('retry-after', String(opts.retryAfterSeconds)).send({ error: redactText(r.error) });
+      return reply.code(400).send({ error: redactText(r.error) });
     };
     app.post('/', { schema: { body: falcoAlertSchema } }, async (req, reply) => {
       const wait = opts.admit?.();
