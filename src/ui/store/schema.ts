@@ -31,6 +31,8 @@ CREATE TABLE IF NOT EXISTS alerts (
   output TEXT NOT NULL,
   fields TEXT NOT NULL
 );
+-- The spool delivers at least once: an alert redelivered after a crash is stored once, by its uuid.
+CREATE UNIQUE INDEX IF NOT EXISTS alerts_uuid ON alerts (uuid);
 CREATE INDEX IF NOT EXISTS alerts_t ON alerts (t);
 CREATE INDEX IF NOT EXISTS alerts_p ON alerts (p, t);
 CREATE INDEX IF NOT EXISTS alerts_rule ON alerts (rule, t);

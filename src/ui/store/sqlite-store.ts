@@ -79,7 +79,7 @@ class SqliteAlertStore implements AlertStore {
     }
     this.stmts = {
       name: db.prepare('INSERT INTO names (kind, value) VALUES (?, ?)'),
-      alert: db.prepare(`INSERT INTO alerts (t, p, rule, source, host, container, uuid, time, tags, output, fields)
+      alert: db.prepare(`INSERT OR IGNORE INTO alerts (t, p, rule, source, host, container, uuid, time, tags, output, fields)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       tag: db.prepare('INSERT OR IGNORE INTO alert_tags (alert, tag) VALUES (?, ?)'),
       fts: db.prepare('INSERT INTO alerts_fts (rowid, output, fields) VALUES (?, ?, ?)'),
@@ -109,6 +109,7 @@ class SqliteAlertStore implements AlertStore {
         if (containerValue !== undefined) row.container = this.nameId('container', containerValue);
         const r = this.stmts.alert!.run(t, row.p, row.rule, row.source, row.host, row.container, a.uuid, a.time,
           JSON.stringify(a.tags), a.output, stringifyJson(a.output_fields)); // exact 64-bit integers
+        if (r.changes === 0) continue; // already stored (redelivered)
         const id = Number(r.lastInsertRowid);
         this.stmts.fts!.run(id, a.output, fieldText(a.output_fields));
         const tagIds = [...new Set(a.tags)].map((tag) => this.nameId('tag', tag));
