@@ -1,4 +1,5 @@
-import { PublishCommand, SNSClient, type MessageAttributeValue } from '@aws-sdk/client-sns';
+import { PublishCommand, SNSClient, type MessageAttributeValue, type SNSClientConfig } from '@aws-sdk/client-sns';
+import { GetCallerIdentityCommand, STSClient, type STSClientConfig } from '@aws-sdk/client-sts';
 import { z } from 'zod';
 import type { FalcoAlert } from '../src/alert/alert.ts';
 import { priorityTitle } from '../src/alert/priority.ts';
@@ -33,6 +34,23 @@ export function snsAttributes(a: FalcoAlert): Record<string, MessageAttributeVal
   return attrs;
 }
 
+/**
+ * Falcosidekick's aws.checkidentity: one STS GetCallerIdentity at start, so missing or wrong credentials
+ * show at once instead of at the first alert. A failure stops the start with the reason (Falcosidekick logs it
+ * and runs without its AWS outputs; Peregrine does not start an output that cannot deliver).
+ */
+async function checkIdentity(aws: SNSClientConfig): Promise<void> {
+  const sts = new STSClient({ ...aws } as STSClientConfig);
+  try {
+    await sts.send(new GetCallerIdentityCommand({}), { abortSignal: AbortSignal.timeout(10_000) });
+  } catch (err) {
+    throw new Error(`aws.checkidentity: STS GetCallerIdentity failed (${(err as Error).name}: ${(err as Error).message}); `
+      + 'fix the credentials, or set aws.checkidentity: false to skip the check');
+  } finally {
+    sts.destroy();
+  }
+}
+
 export const snsOutput = defineOutput({
   type: 'awssns',
   configPath: ['aws', 'sns'],
@@ -41,6 +59,7 @@ export const snsOutput = defineOutput({
     endpoint: z.string().default('').meta({ description: 'Endpoint override: an emulator, a VPC endpoint.' }),
     accesskeyid: z.string().default('').meta({ description: 'Static credentials (else the SDK\'s default chain: env, profile, IRSA, IMDS).' }),
     secretaccesskey: z.string().default(''),
+    checkidentity: z.boolean().default(true).meta({ description: 'At start, check the credentials with STS GetCallerIdentity (at aws.endpoint when set), as Falcosidekick does; if that fails, the router does not start and says why.' }),
   },
   schema: z.strictObject({
     topicarn: z.string().default('').meta({ description: 'Topic ARN; set it to enable the output.' }),
@@ -48,16 +67,18 @@ export const snsOutput = defineOutput({
   }),
   isEnabled: (c) => c.topicarn !== '',
   delivery: { adaptive: true },
-  create(c) {
-    const k = c as typeof c & { region?: string; endpoint?: string; accesskeyid?: string; secretaccesskey?: string };
+  async create(c) {
+    const k = c as typeof c & { region?: string; endpoint?: string; accesskeyid?: string; secretaccesskey?: string; checkidentity?: boolean };
     if (!/^arn:aws[a-z-]*:sns:/.test(c.topicarn)) throw new Error(`aws.sns.topicarn "${c.topicarn}" is not an SNS topic ARN`);
-    const client = new SNSClient({
+    const aws: SNSClientConfig = {
       ...(k.region ? { region: k.region } : {}),
       ...(k.endpoint ? { endpoint: k.endpoint } : {}),
       ...(k.accesskeyid ? { credentials: { accessKeyId: k.accesskeyid, secretAccessKey: k.secretaccesskey ?? '' } } : {}),
       // Retries are the router's (one policy, counted in metrics), not the SDK's.
       maxAttempts: 1,
-    });
+    };
+    if (k.checkidentity !== false) await checkIdentity(aws);
+    const client = new SNSClient(aws);
     return {
       async send(alerts, signal) {
         for (const a of alerts) {

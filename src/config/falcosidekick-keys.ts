@@ -19,11 +19,10 @@ export const FALCOSIDEKICK_ONLY_KEYS: readonly string[] = [
 /**
  * Keys inside sections Peregrine has, that it does not act on. aws.rolearn and aws.externalid: Falcosidekick
  * 2.34.1 itself no longer reads them (it takes the AWS SDK's default credential chain), and neither does
- * Peregrine. aws.checkidentity (an STS call at start) is not done by Peregrine. The other aws.* sections are
- * outputs Peregrine lacks.
+ * Peregrine. The other aws.* sections are outputs Peregrine lacks.
  */
 export const FALCOSIDEKICK_IGNORED_SUBKEYS: readonly string[] = [
-  'aws.rolearn', 'aws.externalid', 'aws.checkidentity', 'aws.lambda', 'aws.sqs', 'aws.cloudwatchlogs', 'aws.s3', 'aws.securitylake',
+  'aws.rolearn', 'aws.externalid', 'aws.lambda', 'aws.sqs', 'aws.cloudwatchlogs', 'aws.s3', 'aws.securitylake',
   'aws.kinesis',
 ];
 

@@ -94,7 +94,10 @@ describe('the environment as the falcosidekick chart renders it', () => {
     const { config, warnings } = load('', env);
     assert.deepEqual(sidekickOutputs(config), []);
     const ignored = ignoredList(warnings);
-    assert.ok(ignored.includes('env AWS_CHECKIDENTITY') && ignored.includes('env MUTUALTLSFILESPATH') && ignored.includes('env ELASTICSEARCH_INDEX'));
+    assert.ok(ignored.includes('env MUTUALTLSFILESPATH') && ignored.includes('env ELASTICSEARCH_INDEX'));
+    // AWS_CHECKIDENTITY=true is used (an STS check when SNS starts), so it is not listed.
+    assert.ok(!ignored.includes('env AWS_CHECKIDENTITY'));
+    assert.equal((config.aws as { checkidentity: boolean }).checkidentity, true);
     // Empty variables are unset: none of the 250 "" ones is listed, and defaults stand.
     assert.ok(!ignored.some((i) => env[i.replace('env ', '')] === ''));
     assert.equal(config.customfields && Object.keys(config.customfields).length, 0);
@@ -150,10 +153,12 @@ describe('values as Falcosidekick accepts them', () => {
     assert.ok(warnings.some((w) => w.includes('customfields.zone') && w.includes('NOPE')));
   });
 
-  test('aws.rolearn, aws.externalid, aws.checkidentity are listed as ignored, from YAML or env', () => {
-    const { warnings } = load('aws:\n  rolearn: arn:aws:iam::1:role/x\n  checkidentity: true\n  sns:\n    topicarn: ""\n', { AWS_EXTERNALID: 'ext' });
+  test('aws.rolearn and aws.externalid are listed as ignored (as Falcosidekick 2.34.1 ignores them); aws.checkidentity is used', () => {
+    const { config, warnings } = load('aws:\n  rolearn: arn:aws:iam::1:role/x\n  checkidentity: false\n  sns:\n    topicarn: ""\n', { AWS_EXTERNALID: 'ext' });
     const ignored = ignoredList(warnings);
-    for (const k of ['aws.rolearn', 'aws.checkidentity', 'env AWS_EXTERNALID']) assert.ok(ignored.includes(k), k);
+    for (const k of ['aws.rolearn', 'env AWS_EXTERNALID']) assert.ok(ignored.includes(k), k);
+    assert.ok(!ignored.includes('aws.checkidentity'));
+    assert.equal((config.aws as { checkidentity: boolean }).checkidentity, false);
   });
 
   test('unknown keys that are not Falcosidekick\'s still stop the start, with their line', () => {

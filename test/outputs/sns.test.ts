@@ -89,4 +89,23 @@ describe('SNS output against moto (SNS -> SQS)', () => {
       await router.close({ drainMs: 2000 });
     }
   });
+
+  // Falcosidekick's aws.checkidentity (default true): an STS GetCallerIdentity at start; moto answers it.
+  test('aws.checkidentity: the STS check passes against moto; a failed check stops the start with the reason, unless it is off', async () => {
+    const yaml = (endpoint: string, check: boolean) => `listenaddress: 127.0.0.1\nlistenport: 0\nui: { enabled: false }\naws:\n  region: us-east-1\n  endpoint: ${endpoint}\n  checkidentity: ${check}\n  sns:\n    topicarn: ${topicArn}\n`;
+    const ok = await createRouter(loadConfig({ env: {}, yamlText: yaml(moto.url, true) }));
+    try {
+      assert.deepEqual(ok.outputs.map((o) => o.type), ['awssns']);
+    } finally {
+      await ok.close({ drainMs: 0 });
+    }
+    await assert.rejects(createRouter(loadConfig({ env: {}, yamlText: yaml('http://127.0.0.1:9', true) })),
+      /output "awssns" \(awssns\) cannot start: aws\.checkidentity: STS GetCallerIdentity failed .*set aws\.checkidentity: false to skip/);
+    const unchecked = await createRouter(loadConfig({ env: {}, yamlText: yaml('http://127.0.0.1:9', false) }));
+    try {
+      assert.deepEqual(unchecked.outputs.map((o) => o.type), ['awssns']);
+    } finally {
+      await unchecked.close({ drainMs: 0 });
+    }
+  });
 });
