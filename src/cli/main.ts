@@ -85,5 +85,8 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
-  process.exitCode = await main(process.argv.slice(2));
+  const code = await main(process.argv.slice(2));
+  // A command that failed may leave handles open (a half-started router); its error is printed: exit now.
+  if (code !== 0) process.exit(code);
+  process.exitCode = code;
 }

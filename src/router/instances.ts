@@ -60,7 +60,10 @@ export async function createInstances(config: PeregrineConfig, registry: readonl
   const prepared: PreparedOutput[] = [];
   const seen = new Set<string>();
   for (const { name, def, block } of enabledBlocks(config, registry)) {
-    if (seen.has(name)) throw new PeregrineError('PRG_CONFIG', `outputs: the name "${name}" is used twice`);
+    if (seen.has(name)) {
+      await Promise.all(prepared.map((p) => p.sender.close?.().catch(() => {})));
+      throw new PeregrineError('PRG_CONFIG', `outputs: the name "${name}" is used twice`);
+    }
     seen.add(name);
     const ilog = log.child({ output: name, type: def.type });
     try {
@@ -87,6 +90,7 @@ export async function createInstances(config: PeregrineConfig, registry: readonl
     } catch (err) {
       // Senders connect lazily (an unreachable server is retried by delivery), so what fails here is the
       // config: starting anyway would answer 200 and deliver nothing.
+      await Promise.all(prepared.map((p) => p.sender.close?.().catch(() => {}))); // nothing left running
       throw new PeregrineError('PRG_CONFIG', `output "${name}" (${def.type}) cannot start: ${err instanceof Error ? err.message : String(err)}`);
     }
   }

@@ -179,16 +179,27 @@ export async function createRouter(config: PeregrineConfig,
 
   // While outputs have alerts to deliver, one input request per event-loop turn (see TurnBudget).
   const inputTurns = new TurnBudget(1, () => instances.some((i) => i.queue.depth > 0));
-  const http = createHttpSurface(config, log, {
-    admit: () => inputTurns.take(),
-    // The route's schema already validated the body.
-    accept: (body) => deliver(toAlert(body), 'requests'),
-    acceptTest: () => accept({ ...TEST_ALERT, time: rfc3339Now() }, 'requests'),
-    rejected: () => metrics.inputs.inc({ source: 'requests', status: 'rejected' }),
-    health,
-    metrics: scrape,
-    metricsContentType: metrics.registry.contentType,
-  });
+  let http: HttpSurface;
+  try {
+    http = createHttpSurface(config, log, {
+      admit: () => inputTurns.take(),
+      // The route's schema already validated the body.
+      accept: (body) => deliver(toAlert(body), 'requests'),
+      acceptTest: () => accept({ ...TEST_ALERT, time: rfc3339Now() }, 'requests'),
+      rejected: () => metrics.inputs.inc({ source: 'requests', status: 'rejected' }),
+      health,
+      metrics: scrape,
+      metricsContentType: metrics.registry.contentType,
+    });
+  } catch (err) {
+    // A TLS file that cannot be read: undo what was started, so a failed start leaves nothing running.
+    clearInterval(metricsTimer);
+    await Promise.all(instances.map((i) => i.queue.close(0)));
+    await spool.close();
+    await deadLetters.close();
+    if (ephemeral) rmSync(spoolDir, { recursive: true, force: true });
+    throw err;
+  }
   // The web UI and /api/v1 (src/ui/) share the router's port, outside the input's token and pressure checks.
   const ui = await attachUi(config, log);
   if (ui) http.app.register(uiRoutes(ui));
