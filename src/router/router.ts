@@ -177,8 +177,11 @@ export async function createRouter(config: PeregrineConfig,
     return metrics.scrape();
   }
 
-  // While outputs have alerts to deliver, one input request per event-loop turn (see TurnBudget).
-  const inputTurns = new TurnBudget(1, () => instances.some((i) => i.queue.depth > 0));
+  // While an output is sending or has alerts ready, at most 4 input requests per event-loop turn (see
+  // TurnBudget). 1 gave delivery the largest share, but each turn's requests are one group commit of the
+  // spool, so with an output that stays busy input fell to one alert per disk write (~250/s here); 4 kept
+  // ~650-900/s on this 2-core machine with a third of the accepted alerts delivered during the load.
+  const inputTurns = new TurnBudget(4, () => instances.some((i) => i.queue.busy));
   let http: HttpSurface;
   try {
     http = createHttpSurface(config, log, {

@@ -111,6 +111,11 @@ export class OutputQueue {
     return this.deps.reader.skippedAsDone;
   }
 
+  /** Sending now, or alerts ready to send: delivery has work for the event loop (not merely a backlog in backoff). */
+  get busy(): boolean {
+    return this.sends.size > 0 || this.ready.length > 0;
+  }
+
   get concurrency(): number {
     return this.deps.slots.limit;
   }

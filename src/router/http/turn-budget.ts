@@ -1,14 +1,15 @@
 /**
- * Shares the event loop between input and delivery: while `contended()` says outputs have alerts
- * waiting, at most `perTurn` input requests are accepted per event-loop turn; the others wait for a
- * later turn (setImmediate).
+ * Shares the event loop between input and delivery: while `contended()` says outputs are sending or
+ * have alerts ready, at most `perTurn` input requests are accepted per event-loop turn; the others wait
+ * for a later turn (setImmediate).
  *
  * Why: input and delivery run on one event loop. Under an input flood each turn's poll phase handled
  * dozens of input requests beside one reply from a destination, so an output with one request in flight
  * got one round trip per long turn: in a profile of a flat-out run, 3-6 % of the alerts accepted during
  * the load were delivered during it. Clients send their next request only after our answer, so holding
  * answers beyond the budget bounds the input work of every turn; turns stay short and delivery gets its
- * round trips (33-40 % with a budget of 1, see bench/README.md). Without backlog nothing waits.
+ * round trips (33-40 % with a budget of 1 before the spool; the router uses 4, see router.ts). When no
+ * output has work for the loop (idle, or only alerts waiting out a backoff) nothing waits.
  */
 export class TurnBudget {
   private used = 0;
