@@ -86,7 +86,7 @@ export function buildConfigSchema(defs: readonly OutputDefinition[] = outputRegi
     listenaddress: z.string().default('').meta({ description: 'Address the HTTP input listens on ("" = all).' }),
     listenport: z.int().min(0).max(65535).default(2801).meta({ description: 'Port of the HTTP input (Falcosidekick\'s 2801).' }),
     bodylimit: z.int().min(1).default(1048576).meta({ description: 'Largest accepted request body in bytes (larger: 413).' }),
-    authtoken: z.string().default('').meta({ description: 'When set, POST / and POST /test need "Authorization: Bearer <token>".' }),
+    authtoken: z.string().default('').meta({ description: 'When set, POST /, /test and /k8s-audit need "Authorization: Bearer <token>" (scheme in any case).' }),
     authmetrics: z.boolean().default(false).meta({ description: 'With authtoken, GET /metrics needs the bearer token too (it shows rule names and hostnames).' }),
     tlsserver: z.strictObject({
       deploy: z.boolean().default(false).meta({ description: 'Serve HTTPS instead of HTTP.' }),

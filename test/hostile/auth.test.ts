@@ -40,3 +40,17 @@ test('without authmetrics, /metrics stays open (Falcosidekick\'s behaviour)', as
     await r.router.close({ drainMs: 0 });
   }
 });
+
+test('routes added to the input (POST /k8s-audit) are behind the token too', async () => {
+  const { startRouterWith } = await import('../support/router.ts');
+  const r = await startRouterWith('authtoken: s3cret-token\n', (router) => {
+    router.addRoute('POST', '/k8s-audit', async () => ({ status: 200, body: { ok: true } }));
+  });
+  try {
+    assert.equal((await fetch(`${r.url}/k8s-audit`, { method: 'POST', body: '[]' })).status, 401);
+    const ok = await fetch(`${r.url}/k8s-audit`, { method: 'POST', body: '[]', headers: { authorization: 'Bearer s3cret-token' } });
+    assert.equal(ok.status, 200);
+  } finally {
+    await r.router.close({ drainMs: 0 });
+  }
+});
