@@ -1,4 +1,4 @@
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import type { Bucket } from '../api.ts';
 
@@ -19,6 +19,7 @@ export function Timeline({ buckets, bucketMs, from, to, onSelect }: {
   buckets: Bucket[]; bucketMs: number; from?: number; to?: number; onSelect?: (from: number, to: number) => void;
 }) {
   const el = useRef<HTMLDivElement>(null);
+  const theme = useThemeName();
   useEffect(() => {
     const box = el.current;
     if (!box) return;
@@ -67,6 +68,17 @@ export function Timeline({ buckets, bucketMs, from, to, onSelect }: {
     const resize = new ResizeObserver(() => plot.setSize({ width: box.clientWidth, height: 220 }));
     resize.observe(box);
     return () => { resize.disconnect(); plot.destroy(); };
-  }, [buckets, bucketMs, from, to]);
+  }, [buckets, bucketMs, from, to, theme]);
   return <div class="timeline" data-testid="timeline" ref={el} />;
+}
+
+/** The theme in force (data-theme on <html>), so the canvas is redrawn in the new colours when it changes. */
+function useThemeName(): string {
+  const [theme, setTheme] = useState(document.documentElement.dataset.theme ?? '');
+  useEffect(() => {
+    const watch = new MutationObserver(() => setTheme(document.documentElement.dataset.theme ?? ''));
+    watch.observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] });
+    return () => watch.disconnect();
+  }, []);
+  return theme;
 }
