@@ -54,7 +54,7 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
       if (spec.rate > 0) {
         const due = start + (seq * 1000) / spec.rate;
         if (due >= end) return;
-        if (due > now()) await new Promise((r) => setTimeout(r, due - now()));
+        if (due > now()) await new Promise((r) => setTimeout(r, Math.max(0, due - now())));
       } else if (now() >= end) return;
       sent++;
       try {
