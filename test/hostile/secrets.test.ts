@@ -76,6 +76,7 @@ kafka:
   ${retry}
 aws:
   region: us-east-1
+  checkidentity: false
   endpoint: "http://127.0.0.1:${awsPort}"
   accesskeyid: AKIAEXAMPLE
   secretaccesskey: ${SECRETS.awsSecret}
