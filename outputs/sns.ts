@@ -3,6 +3,7 @@ import { GetCallerIdentityCommand, STSClient, type STSClientConfig } from '@aws-
 import { z } from 'zod';
 import type { FalcoAlert } from '../src/alert/alert.ts';
 import { priorityTitle } from '../src/alert/priority.ts';
+import type { Logger } from '../src/log.ts';
 import { DeliveryError, defineOutput } from '../src/router/output.ts';
 import { alertJson } from './webhook.ts';
 
@@ -35,17 +36,22 @@ export function snsAttributes(a: FalcoAlert): Record<string, MessageAttributeVal
 }
 
 /**
- * Falcosidekick's aws.checkidentity: one STS GetCallerIdentity at start, so missing or wrong credentials
- * show at once instead of at the first alert. A failure stops the start with the reason (Falcosidekick logs it
- * and runs without its AWS outputs; Peregrine does not start an output that cannot deliver).
+ * Falcosidekick's aws.checkidentity: one STS GetCallerIdentity at start, so wrong credentials show at once
+ * instead of at the first alert. Refused credentials (an STS 4xx, or none found) stop the start with the
+ * reason; STS out of reach (network, 5xx) is logged and the output starts, since delivery retries and the
+ * spool keeps the alerts (Falcosidekick runs without its AWS outputs in both cases).
  */
-async function checkIdentity(aws: SNSClientConfig): Promise<void> {
+async function checkIdentity(aws: SNSClientConfig, log: Logger): Promise<void> {
   const sts = new STSClient({ ...aws } as STSClientConfig);
   try {
     await sts.send(new GetCallerIdentityCommand({}), { abortSignal: AbortSignal.timeout(10_000) });
   } catch (err) {
-    throw new Error(`aws.checkidentity: STS GetCallerIdentity failed (${(err as Error).name}: ${(err as Error).message}); `
-      + 'fix the credentials, or set aws.checkidentity: false to skip the check');
+    const e = err as Error & { $metadata?: { httpStatusCode?: number } };
+    const status = e.$metadata?.httpStatusCode;
+    const refused = (status !== undefined && status >= 400 && status < 500) || e.name === 'CredentialsProviderError';
+    const what = `aws.checkidentity: STS GetCallerIdentity failed (${e.name}: ${e.message})`;
+    if (refused) throw new Error(`${what}; fix the credentials, or set aws.checkidentity: false to skip the check`);
+    log.warn(`${what}; STS is out of reach, so the output starts and delivery will retry`);
   } finally {
     sts.destroy();
   }
@@ -59,7 +65,7 @@ export const snsOutput = defineOutput({
     endpoint: z.string().default('').meta({ description: 'Endpoint override: an emulator, a VPC endpoint.' }),
     accesskeyid: z.string().default('').meta({ description: 'Static credentials (else the SDK\'s default chain: env, profile, IRSA, IMDS).' }),
     secretaccesskey: z.string().default(''),
-    checkidentity: z.boolean().default(true).meta({ description: 'At start, check the credentials with STS GetCallerIdentity (at aws.endpoint when set), as Falcosidekick does; if that fails, the router does not start and says why.' }),
+    checkidentity: z.boolean().default(true).meta({ description: 'At start, check the credentials with STS GetCallerIdentity (at aws.endpoint when set), as Falcosidekick does: refused credentials stop the start with the reason; STS out of reach is logged.' }),
   },
   schema: z.strictObject({
     topicarn: z.string().default('').meta({ description: 'Topic ARN; set it to enable the output.' }),
@@ -67,7 +73,7 @@ export const snsOutput = defineOutput({
   }),
   isEnabled: (c) => c.topicarn !== '',
   delivery: { adaptive: true },
-  async create(c) {
+  async create(c, ctx) {
     const k = c as typeof c & { region?: string; endpoint?: string; accesskeyid?: string; secretaccesskey?: string; checkidentity?: boolean };
     if (!/^arn:aws[a-z-]*:sns:/.test(c.topicarn)) throw new Error(`aws.sns.topicarn "${c.topicarn}" is not an SNS topic ARN`);
     const aws: SNSClientConfig = {
@@ -77,7 +83,7 @@ export const snsOutput = defineOutput({
       // Retries are the router's (one policy, counted in metrics), not the SDK's.
       maxAttempts: 1,
     };
-    if (k.checkidentity !== false) await checkIdentity(aws);
+    if (k.checkidentity !== false) await checkIdentity(aws, ctx.log);
     const client = new SNSClient(aws);
     return {
       async send(alerts, signal) {

@@ -5,12 +5,18 @@ import type { FalcoAlert } from '../src/alert/alert.ts';
 import { defineOutput } from '../src/router/output.ts';
 import { httpAgent, sendJson } from './http.ts';
 
-/** The alert as Falcosidekick re-marshals it: Title-case priority, its uuid; 64-bit integers exact. */
+/**
+ * The alert as Falcosidekick re-marshals it: Title-case priority, its uuid; tags and hostname left out when
+ * empty (its JSON tags say omitempty); 64-bit integers exact.
+ */
 export function alertJson(a: FalcoAlert): string {
-  return stringifyJson({
+  const out: Record<string, unknown> = {
     uuid: a.uuid, output: a.output, priority: priorityTitle(a.priority), rule: a.rule, time: a.time,
-    output_fields: a.output_fields, source: a.source, tags: a.tags, hostname: a.hostname,
-  });
+    output_fields: a.output_fields, source: a.source,
+  };
+  if (a.tags.length > 0) out.tags = a.tags;
+  if (a.hostname !== '') out.hostname = a.hostname;
+  return stringifyJson(out);
 }
 
 /** Falcosidekick's rule: PUT in any case is PUT, every other value is POST. */

@@ -8,6 +8,7 @@ import { parseAlert } from '../../src/router/input.ts';
 import { SNS_MAX_ATTRIBUTES, snsAttributes } from '../../outputs/sns.ts';
 import { falcoAlert, postAlert } from '../support/alerts.ts';
 import { MotoServer } from '../services/moto.ts';
+import { HttpReceiver } from '../support/http-receiver.ts';
 
 // The SDK's default credential chain reads these; moto accepts any.
 process.env.AWS_ACCESS_KEY_ID = 'testing';
@@ -91,21 +92,28 @@ describe('SNS output against moto (SNS -> SQS)', () => {
   });
 
   // Falcosidekick's aws.checkidentity (default true): an STS GetCallerIdentity at start; moto answers it.
-  test('aws.checkidentity: the STS check passes against moto; a failed check stops the start with the reason, unless it is off', async () => {
+  test('aws.checkidentity: passes against moto; refused credentials stop the start; STS out of reach or the check off: the output starts', async () => {
     const yaml = (endpoint: string, check: boolean) => `listenaddress: 127.0.0.1\nlistenport: 0\nui: { enabled: false }\naws:\n  region: us-east-1\n  endpoint: ${endpoint}\n  checkidentity: ${check}\n  sns:\n    topicarn: ${topicArn}\n`;
-    const ok = await createRouter(loadConfig({ env: {}, yamlText: yaml(moto.url, true) }));
+    const started = async (endpoint: string, check: boolean) => {
+      const r = await createRouter(loadConfig({ env: {}, yamlText: yaml(endpoint, check) }));
+      try {
+        return r.outputs.map((o) => o.type);
+      } finally {
+        await r.close({ drainMs: 0 });
+      }
+    };
+    assert.deepEqual(await started(moto.url, true), ['awssns']);
+    // An STS that answers 403 as AWS does for unknown keys.
+    const sts = await HttpReceiver.start();
+    sts.always({ status: 403, headers: { 'content-type': 'text/xml' },
+      body: '<ErrorResponse><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message></Error><RequestId>1</RequestId></ErrorResponse>' });
     try {
-      assert.deepEqual(ok.outputs.map((o) => o.type), ['awssns']);
+      await assert.rejects(createRouter(loadConfig({ env: {}, yamlText: yaml(sts.url, true) })),
+        /output "awssns" \(awssns\) cannot start: aws\.checkidentity: STS GetCallerIdentity failed \(InvalidClientTokenId.*set aws\.checkidentity: false to skip/);
+      assert.deepEqual(await started(sts.url, false), ['awssns']);
     } finally {
-      await ok.close({ drainMs: 0 });
+      await sts.close();
     }
-    await assert.rejects(createRouter(loadConfig({ env: {}, yamlText: yaml('http://127.0.0.1:9', true) })),
-      /output "awssns" \(awssns\) cannot start: aws\.checkidentity: STS GetCallerIdentity failed .*set aws\.checkidentity: false to skip/);
-    const unchecked = await createRouter(loadConfig({ env: {}, yamlText: yaml('http://127.0.0.1:9', false) }));
-    try {
-      assert.deepEqual(unchecked.outputs.map((o) => o.type), ['awssns']);
-    } finally {
-      await unchecked.close({ drainMs: 0 });
-    }
+    assert.deepEqual(await started('http://127.0.0.1:9', true), ['awssns']);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { webhookOutput } from '../../outputs/webhook.ts';
+import { alertJson, webhookOutput } from '../../outputs/webhook.ts';
 import { parseRetryAfter } from '../../outputs/http.ts';
 import { DeliveryError } from '../../src/router/output.ts';
 import { silentLogger } from '../../src/log.ts';
@@ -30,6 +30,12 @@ describe('webhook output', () => {
     } finally {
       await rx.close();
     }
+  });
+  test('the body has Falcosidekick\'s keys in its order; empty tags and hostname are left out, as its omitempty does', () => {
+    const full = alertJson(parsedAlert());
+    assert.deepEqual(Object.keys(JSON.parse(full)), ['uuid', 'output', 'priority', 'rule', 'time', 'output_fields', 'source', 'tags', 'hostname']);
+    const bare = JSON.parse(alertJson(parsedAlert({ tags: [], hostname: '' })));
+    assert.ok(!('tags' in bare) && !('hostname' in bare));
   });
   test('method as Falcosidekick reads it: put in any case is PUT, anything else (PATCH) is POST', async () => {
     const rx = await HttpReceiver.start();
