@@ -63,3 +63,25 @@ test('a slow client does not hold shutdown past the grace period', async () => {
   assert.ok(took < CLOSE_GRACE_MS + 1000, `close took ${Math.round(took)} ms`);
   assert.ok(sock.destroyed || sock.readableEnded || (await new Promise((ok) => { sock.once('close', () => ok(true)); setTimeout(() => ok(false), 1000); })));
 });
+
+test('event-loop lag over 1 s pauses input with 503 and Retry-After (under-pressure); health still answers', async () => {
+  const r = await startRouterWith('');
+  try {
+    // Block the loop the router runs on, then let under-pressure take its next sample.
+    const until = Date.now() + 2500;
+    while (Date.now() < until) { /* a stalled event loop */ }
+    let res = await fetch(`${r.url}/`, { method: 'POST', body: JSON.stringify(falcoAlert()) });
+    for (let i = 0; i < 20 && res.status !== 503; i++) {
+      await new Promise((ok) => setTimeout(ok, 10));
+      const stall = Date.now() + 1500;
+      while (Date.now() < stall) { /* keep the loop stalled between samples */ }
+      res = await fetch(`${r.url}/`, { method: 'POST', body: JSON.stringify(falcoAlert()) });
+    }
+    assert.equal(res.status, 503);
+    assert.ok(Number(res.headers.get('retry-after')) > 0);
+    assert.match(((await res.json()) as { error: string }).error, /input paused: eventLoopDelay/);
+    assert.equal((await fetch(`${r.url}/healthz`)).status, 200);
+  } finally {
+    await r.router.close({ drainMs: 0 });
+  }
+});
