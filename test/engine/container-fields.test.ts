@@ -149,3 +149,12 @@ test('conditions of Falco\'s published rules decide on the metadata: privileged,
   assert.deepEqual(names(exec({ comm: 'sh' }, { id: '3ad7b26ded6d' })), [], 'no metadata yet: nothing to decide on');
   assert.deepEqual(names(exec({ comm: 'sh' })), []);
 });
+
+test('mount path patterns run in linear time (RE2): a catastrophic pattern from a rules file costs milliseconds', () => {
+  const path = `/${'a'.repeat(5000)}!`;
+  const e = exec({ comm: 'sh' }, container({ mounts: [{ source: path, dest: '/d', mode: '', rdwr: true, propagation: '' }] }));
+  const started = process.hrtime.bigint();
+  const f = fields(e, '%container.mount.dest[(a+)+$] %container.mount.dest[a+!]');
+  assert.deepEqual(f, { 'container.mount.dest[(a+)+$]': null, 'container.mount.dest[a+!]': '/d' });
+  assert.ok(process.hrtime.bigint() - started < 2_000_000_000n, 'well under two seconds');
+});

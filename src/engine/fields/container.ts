@@ -6,6 +6,7 @@
  * fields the kernel side knows (start time, cgroup-derived type) have values; the rest are <NA>, as in Falco while
  * its runtime lookup is pending.
  */
+import { RE2JS } from 're2js';
 import type { ContainerInfo, ContainerMetadata, ContainerMount, SyscallEvent } from '../event.ts';
 import { def, KEY_ARG, KEY_ARG_DOT } from './define.ts';
 import type { FieldDef, FieldValue } from './field.ts';
@@ -68,13 +69,18 @@ function mountText(m: ContainerMount): string {
 /** The plugin's suggested output fields, which Falco appends to every syscall rule's output by default. */
 const SUGGESTED = new Set(['container.id', 'container.name', 'container.image.repository', 'container.image.tag', 'k8s.pod.name', 'k8s.ns.name']);
 
-const patterns = new Map<string, RegExp | null>();
-/** The plugin matches a mount's path against the argument as a regular expression (a search, multiline). */
-function pathPattern(arg: string): RegExp | null {
+type PathPattern = { find(s: string): boolean };
+const patterns = new Map<string, PathPattern | null>();
+/**
+ * The plugin matches a mount's path against the argument as a regular expression (a search, multiline). Rule
+ * files are input: the pattern runs on RE2 (linear time) like the engine's regex operator.
+ */
+function pathPattern(arg: string): PathPattern | null {
   let re = patterns.get(arg);
   if (re === undefined) {
     try {
-      re = new RegExp(arg, 'm');
+      const compiled = RE2JS.compile(arg, RE2JS.MULTILINE);
+      re = { find: (s) => compiled.matcher(s).find() };
     } catch {
       re = null;
     }
@@ -95,7 +101,7 @@ function selectMount(m: ContainerMetadata, arg: string | undefined, byDest: bool
   if (/^(0|[1-9]\d*)$/.test(arg)) return mounts[Number(arg)];
   const re = pathPattern(arg);
   if (!re) return undefined;
-  return mounts.find((x) => re.test(byDest ? x.dest : x.source));
+  return mounts.find((x) => re.find(byDest ? x.dest : x.source));
 }
 
 function mountField(name: string, description: string, pick: (x: ContainerMount) => string): F {
