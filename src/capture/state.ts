@@ -27,12 +27,12 @@ const BPF_FD_COMMANDS = new Set([0, 5, 7, 13, 14, 17, 18, 19, 28, 30, 33]);
  * The parameters of the socket I/O calls in libs' order (evt.arg[N]), with the data Falco keeps (evt.buffer: up to
  * the snaplen, 80 bytes, copied by the kernel side; for the msg calls from the first iovec).
  */
-function ioArgs(kind: string, fd: number, a: number[], data: Buffer | undefined, tuple: string | null): Record<string, ArgValue> {
+function ioArgs(kind: string, fd: number, a: number[], res: number, data: Buffer | undefined, tuple: string | null): Record<string, ArgValue> {
   const bytes = data ? new Uint8Array(data) : null;
   switch (kind) {
     case 'sendto': return { data: bytes, fd, size: U(a[2]!), tuple };
     case 'recvfrom': return { data: bytes, tuple, fd, size: U(a[2]!) };
-    case 'recvmsg': return { size: null, data: bytes, tuple, msgcontrol: null, fd };
+    case 'recvmsg': return { size: res >= 0 ? res : 0, data: bytes, tuple, msgcontrol: null, fd };
     default: return { data: bytes, fd, size: null, tuple };
   }
 }
@@ -356,7 +356,7 @@ export class CaptureState {
         const t = decodeTuple(r.blob3);
         const known = this.fdOf(info, n);
         fd = t && (t.family === AF_INET || t.family === AF_INET6) ? sockFd(n, t, undefined, known?.isServer ?? false, known) : known;
-        args = ioArgs(r.kind, n, a, r.blob2, fd ? tupleText(fd) ?? null : null);
+        args = ioArgs(r.kind, n, a, res, r.blob2, fd ? tupleText(fd) ?? null : null);
         break;
       }
       case 'userfaultfd':
