@@ -148,13 +148,10 @@ class SqliteAlertStore implements AlertStore {
         .all(...params, ...(c ? [c.t, c.id] : []), limit + 1) as Row[];
     };
     let rows: Row[];
-    // A search matching few alerts is answered from the search index, then sorted.
+    // A search matching few alerts is answered from the search index, then sorted; one matching many walks
+    // the time index against the set of matches (its cost grows with the matches: ~0.6 s for 100,000).
     if (w.fts && this.ftsMatches(w.fts.query) <= FTS_DRIVEN_MAX) {
       rows = page(w.fts.sql, [w.fts.query, ...w.fts.params], SEARCH_JOIN);
-    } else if (w.fts) {
-      // Many matches: walk the time index and ask the search index about each alert, until a page is full.
-      const probe = 'EXISTS (SELECT 1 FROM alerts_fts WHERE alerts_fts MATCH ? AND rowid = alerts.id)';
-      rows = page([w.fts.sql, probe].filter(Boolean).join(' AND '), [...w.fts.params, w.fts.query], 'alerts');
     } else {
       rows = page(w.sql, w.params, 'alerts');
     }
