@@ -10,19 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SyscallEvent } from '../../src/engine/event.ts';
 import { captureAvailability, startCapture, type Capture } from '../../src/capture/index.ts';
+import { captureTestLog, waitFor } from '../support/capture.ts';
 
 const PY = '/usr/bin/python3';
-const log = { info() {}, warn(o: object | string, m?: string) { console.error('capture warn', o, m ?? ''); } };
-
-async function waitFor<T>(what: string, find: () => T | undefined, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = find();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const log = captureTestLog;
 
 function run(cmd: string, args: string[], opts: { cwd?: string } = {}): number {
   const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], ...opts });
