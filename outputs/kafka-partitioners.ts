@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import { crc32 } from 'node:zlib';
-import { Partitioners, type ICustomPartitioner, type Message } from 'kafkajs';
+import type { ICustomPartitioner, Message } from 'kafkajs';
 
 /**
  * Falcosidekick's KAFKA_BALANCER values (kafka-go's balancers) as kafkajs partitioners.
@@ -9,6 +10,9 @@ import { Partitioners, type ICustomPartitioner, type Message } from 'kafkajs';
 export const KAFKA_BALANCERS = ['round_robin', 'least_bytes', 'murmur2', 'murmur2_random', 'crc32', 'crc32_random'] as const;
 export type KafkaBalancer = (typeof KAFKA_BALANCERS)[number];
 
+// kafkajs (CommonJS) is loaded when a producer is built, not when the registry is imported: ~17 MiB RSS.
+const kafkajs = () => createRequire(import.meta.url)('kafkajs') as typeof import('kafkajs');
+
 type Pick = (args: { partitionMetadata: { partitionId: number }[]; message: Message }) => number;
 
 const ids = (p: { partitionId: number }[]) => p.map((x) => x.partitionId).sort((a, b) => a - b);
@@ -17,9 +21,9 @@ const keyBytes = (k: Message['key']) => (k === null || k === undefined ? undefin
 
 export function kafkaPartitioner(balancer: KafkaBalancer): ICustomPartitioner {
   switch (balancer) {
-    case 'murmur2': return Partitioners.DefaultPartitioner;
+    case 'murmur2': return kafkajs().Partitioners.DefaultPartitioner;
     case 'murmur2_random': return () => {
-      const murmur = Partitioners.DefaultPartitioner();
+      const murmur = kafkajs().Partitioners.DefaultPartitioner();
       return ((args) => (keyBytes(args.message.key) ? murmur(args as never) : randomOf(args.partitionMetadata))) as Pick;
     };
     case 'crc32':

@@ -1,5 +1,5 @@
-import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { JetStreamClient } from '@nats-io/jetstream';
 import { z } from 'zod';
 import type { FalcoAlert } from '../src/alert/alert.ts';
 import { readConfigFile } from './config-file.ts';
@@ -31,12 +31,14 @@ export const natsOutput = defineOutput({
   schema,
   isEnabled: (c) => c.hostport !== '',
   delivery: { maxBatch: 100, concurrency: 1 },
-  create(c, ctx) {
+  async create(c, ctx) {
     const servers = c.hostport.split(',').map((s) => s.trim()).filter(Boolean);
     for (const s of servers) if (!/^(nats|tls):\/\//.test(s)) throw new Error(`nats.hostport "${s}" must start with nats:// or tls://`);
     // Read now: a wrong path is a config error at start, not a send failure retried forever.
     const creds = c.credsfile ? readConfigFile('nats.credsfile', c.credsfile) : undefined;
     if (c.cacertfile) readConfigFile('nats.cacertfile', c.cacertfile);
+    // The NATS client is loaded only when a nats output is configured (~13 MiB RSS otherwise).
+    const [{ connect, credsAuthenticator }, { jetstream }] = await Promise.all([import('@nats-io/transport-node'), import('@nats-io/jetstream')]);
     let conn: Promise<NatsConnection> | undefined;
     let js: JetStreamClient | undefined;
     // One long-lived connection (Falcosidekick opens one per alert); made on first use so a server that is

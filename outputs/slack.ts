@@ -1,4 +1,4 @@
-import { IncomingWebhook, type IncomingWebhookSendArguments } from '@slack/webhook';
+import type { IncomingWebhookSendArguments } from '@slack/webhook';
 import { z } from 'zod';
 import { stringifyJson } from '../src/alert/json.ts';
 import type { FalcoAlert } from '../src/alert/alert.ts';
@@ -97,10 +97,12 @@ export const slackOutput = defineOutput({
   isEnabled: (c) => c.webhookurl !== '',
   // Slack's incoming webhooks allow about one message per second.
   delivery: { concurrency: 1, ratePerSecond: 1 },
-  create(c) {
+  async create(c) {
     if (!/^https?:\/\//.test(c.webhookurl)) throw new Error(`slack.webhookurl is not an http(s) URL (${redact(c.webhookurl)})`);
     const message = c.messageformat ? compileTemplate(c.messageformat, 'slack.messageformat') : undefined;
     const dispatcher = httpAgent(c);
+    // Loaded only when a slack output is configured, as every output's client library.
+    const { IncomingWebhook } = await import('@slack/webhook');
     return {
       async send(alerts, signal) {
         for (const a of alerts) {
