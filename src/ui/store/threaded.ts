@@ -61,7 +61,10 @@ export async function openThreadedStore(opts: StoreOptions): Promise<AsyncAlertS
     sizeBytes: () => call('sizeBytes'),
     onInsert(listener) {
       listeners.add(listener);
-      return () => { listeners.delete(listener); };
+      if (listeners.size === 1 && !dead) worker.postMessage({ announce: true });
+      return () => {
+        if (listeners.delete(listener) && listeners.size === 0 && !dead) worker.postMessage({ announce: false });
+      };
     },
     async close() {
       if (!dead) await call('close').catch(() => {});

@@ -4,7 +4,7 @@ import { openSqliteStore } from './sqlite-store.ts';
 
 /**
  * The thread that owns the UI's SQLite database: every store call arrives as a message and is answered
- * by id; stored alerts are announced for live streams.
+ * by id; stored alerts are announced for live streams while the router's thread asks for them.
  */
 type Call = { id: number; method: keyof AlertStore; args: unknown[] };
 
@@ -17,8 +17,14 @@ try {
   port.postMessage({ ready: false, error: (err as Error).message });
   throw err;
 }
-store.onInsert((alerts) => port.postMessage({ inserted: alerts }));
-port.on('message', (call: Call) => {
+// Announcing copies every stored alert back to the router's thread: only while a live stream listens.
+let announcing: (() => void) | undefined;
+port.on('message', (call: Call | { announce: boolean }) => {
+  if ('announce' in call) {
+    if (call.announce && !announcing) announcing = store.onInsert((alerts) => port.postMessage({ inserted: alerts }));
+    if (!call.announce && announcing) { announcing(); announcing = undefined; }
+    return;
+  }
   try {
     const result = (store[call.method] as (...a: unknown[]) => unknown)(...call.args);
     port.postMessage({ id: call.id, result });
