@@ -18,6 +18,14 @@ const readAsync = (fd: number, buf: Buffer, position: number) =>
 
 const CURSOR_SAVE_MS = 200;
 const READ_CHUNK = 256 * 1024;
+/**
+ * Payload bytes of the newest records kept in memory for readers close to the end. Each kept record
+ * also holds its decoded alert (the memo), several times the payload's size in heap: at 8 MiB the
+ * window held ~100 MiB under load (bench/router.ts paced5000 peak RSS 397 MiB, 299 MiB at 1 MiB,
+ * alerts per CPU-second unchanged within noise). 1 MiB is still ~2,000 typical alerts, more than an
+ * output's delivery window (queuesize 1000) reads ahead.
+ */
+const DEFAULT_WINDOW_BYTES = 1024 * 1024;
 
 interface Waiter { resolve: (seq: number) => void; reject: (err: Error) => void; seq: number }
 interface Batch { bufs: Buffer[]; entries: SpoolEntry[]; bytes: number; waiters: Waiter[] }
@@ -88,7 +96,7 @@ export class FileSpool implements Spool {
   private constructor(options: SpoolOptions, unlock: () => void, activeFd: number) {
     // Segments well below the bound, so drop_oldest always has a sealed segment to give up.
     const segmentBytes = options.segmentBytes ?? Math.max(16 * 1024, Math.min(64 * 1024 * 1024, Math.floor(options.maxBytes / 8)));
-    this.opts = { ...options, segmentBytes, windowBytes: options.windowBytes ?? 8 * 1024 * 1024 };
+    this.opts = { ...options, segmentBytes, windowBytes: options.windowBytes ?? DEFAULT_WINDOW_BYTES };
     this.log = options.log ?? silentLogger;
     this.unlock = unlock;
     this.activeFd = activeFd;
