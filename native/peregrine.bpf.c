@@ -236,24 +236,31 @@ static __always_inline void put_msg_data(struct pg_hdr *h, const void *umsg, __u
 }
 
 /*
+ * A range of the task's user memory (mm's argv or environment) into blob `slot`, at most `max` (< 4096) bytes;
+ * a longer range is cut and the event flagged truncated.
+ */
+static __always_inline void put_user_range(struct pg_hdr *h, int slot, unsigned long start, unsigned long end, __u32 max)
+{
+	__u32 len = end > start ? end - start : 0;
+	if (len > max) {
+		len = max;
+		h->flags |= PG_HF_TRUNCATED;
+	}
+	asm volatile("%0 &= 0xfff" : "+r"(len));
+	__u32 off = h->size & PG_OFF_MASK;
+	if (len > 0 && bpf_probe_read_user((__u8 *)h + off, len, (const void *)start) == 0) {
+		h->blob_len[slot & 7] = len;
+		h->size += len;
+	}
+}
+
+/*
  * The new program's environment (mm->env_start..env_end, NUL-separated) into blob slot 4, bounded like Falco's
  * modern probe; proc.env reads it.
  */
 static __always_inline void put_env(struct pg_hdr *h, struct task_struct *task)
 {
-	unsigned long es = BPF_CORE_READ(task, mm, env_start);
-	unsigned long ee = BPF_CORE_READ(task, mm, env_end);
-	__u32 len = ee > es ? ee - es : 0;
-	if (len > PG_ENV_MAX) {
-		len = PG_ENV_MAX;
-		h->flags |= PG_HF_TRUNCATED;
-	}
-	asm volatile("%0 &= 0xfff" : "+r"(len));
-	__u32 off = h->size & PG_OFF_MASK;
-	if (len > 0 && bpf_probe_read_user((__u8 *)h + off, len, (const void *)es) == 0) {
-		h->blob_len[4] = len;
-		h->size += len;
-	}
+	put_user_range(h, 4, BPF_CORE_READ(task, mm, env_start), BPF_CORE_READ(task, mm, env_end), PG_ENV_MAX);
 }
 
 static __always_inline int is_self(void)
@@ -436,22 +443,10 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	put_str(h, 0, BPF_CORE_READ(bprm, filename), 0);
 
 	/* argv: one copy of mm->arg_start..arg_end */
-	unsigned long as = BPF_CORE_READ(task, mm, arg_start);
-	unsigned long ae = BPF_CORE_READ(task, mm, arg_end);
-	__u32 len = ae > as ? ae - as : 0;
-	if (len > PG_ARGV_MAX) {
-		len = PG_ARGV_MAX;
-		h->flags |= PG_HF_TRUNCATED;
-	}
-	asm volatile("%0 &= 0xfff" : "+r"(len));
-	__u32 off = h->size & PG_OFF_MASK;
-	if (len > 0 && bpf_probe_read_user((__u8 *)h + off, len, (const void *)as) == 0) {
-		h->blob_len[1] = len;
-		h->size += len;
-	}
+	put_user_range(h, 1, BPF_CORE_READ(task, mm, arg_start), BPF_CORE_READ(task, mm, arg_end), PG_ARGV_MAX);
 
 	/* cgroup names: v1 memory hierarchy (parent, leaf), v2 (parent, leaf) */
-	off = h->size;
+	__u32 off = h->size;
 	int mem_id = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
 	struct css_set *cs = BPF_CORE_READ(task, cgroups);
 	struct cgroup_subsys_state *css = 0;
