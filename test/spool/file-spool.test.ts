@@ -322,6 +322,44 @@ describe('file spool', () => {
   });
 });
 
+describe('file spool: reading a backlog a few records at a time', () => {
+  test('one record per call: every record once and in order, across segments', async () => {
+    const dir = tmp();
+    const s = await open(dir, { fsync: 'never', segmentBytes: 64 * 1024, windowBytes: 4 * 1024 });
+    const n = 3000;
+    // In groups, so that group commits fill several segments.
+    for (let g = 0; g < n; g += 100) await Promise.all(Array.from({ length: 100 }, (_, k) => s.append(payload(g + k, 100))));
+    assert.ok(segmentFiles(dir).length >= 3);
+    const r = s.reader('a');
+    for (let expect = 0; expect < n; expect++) {
+      const got = await r.next(1, AbortSignal.timeout(3000));
+      assert.deepEqual(numbers(got), [expect]);
+      r.ack(expect + 1);
+    }
+    await s.close();
+  });
+
+  test('records dropped to make room after a read are not handed out from what was read ahead', async () => {
+    const dir = tmp();
+    const s = await open(dir, { fsync: 'never', segmentBytes: 16 * 1024, windowBytes: 1024, maxBytes: 64 * 1024, whenFull: 'drop_oldest' });
+    let i = 0;
+    for (; i < 200; i++) await s.append(payload(i, 100));
+    const r = s.reader('a');
+    assert.deepEqual(numbers(await r.next(1)), [0]); // the rest of its chunk is read ahead
+    for (; i < 800; i++) await s.append(payload(i, 100)); // drops the oldest segments
+    const st = s.stats();
+    assert.ok(st.dropped > 0);
+    const oldest = i - st.records;
+    const next = numbers(await r.next(1));
+    assert.ok(next[0]! >= oldest, `handed out ${next[0]}, but records before ${oldest} were dropped`);
+    // From there on, in order to the end.
+    const rest = [next[0]!];
+    while (rest.at(-1)! < i - 1) rest.push(...numbers(await r.next(100, AbortSignal.timeout(3000))));
+    assert.deepEqual(rest, Array.from({ length: i - next[0]! }, (_, k) => next[0]! + k));
+    await s.close();
+  });
+});
+
 function readFileSyncOrEmpty(path: string): string {
   try {
     return readFileSync(path, 'utf8');

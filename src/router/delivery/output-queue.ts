@@ -147,7 +147,9 @@ export class OutputQueue {
   private async pull(): Promise<void> {
     const { reader } = this.deps;
     while (!this.stop.signal.aborted) {
-      if (this.held >= this.settings.window) {
+      // Refill once a slice of the window is free, not per freed slot: a slow output frees one slot per
+      // send, and reading the spool one record at a time costs a read call each.
+      if (this.held > this.settings.window - Math.max(1, Math.floor(this.settings.window / 8))) {
         await new Promise<void>((resolve) => (this.wakePuller = resolve));
         this.wakePuller = undefined;
         continue;

@@ -453,6 +453,12 @@ class FileReader implements SpoolReader {
   private readonly spool: FileSpool;
   private nextSeq: number;
   private file: { seg: Segment; fd: number; offset: number } | undefined;
+  /**
+   * Records decoded from the last chunk read from a file but not handed out yet. Without it a reader that
+   * is asked for a few records at a time (a slow output frees one slot per send) re-read a whole chunk
+   * for each of them.
+   */
+  private ahead: SpoolEntry[] = [];
   private readonly corruptLogged = new Set<string>();
   private readonly skip: Set<number>;
   skippedAsDone = 0;
@@ -485,7 +491,7 @@ class FileReader implements SpoolReader {
         await this.spool.waitForData(signal);
         continue;
       }
-      const fromMemory = this.spool.fromWindow(this.nextSeq, max);
+      const fromMemory = this.fromAhead(max) ?? this.spool.fromWindow(this.nextSeq, max);
       let got = fromMemory ?? (await this.readFile(max));
       if (got.length > 0) {
         this.nextSeq = got.at(-1)!.seq + 1;
@@ -493,6 +499,17 @@ class FileReader implements SpoolReader {
         if (got.length > 0) return got;
       }
     }
+  }
+
+  /** Up to `max` read-ahead records from `nextSeq` on; those before it (dropped to make room) are discarded. */
+  private fromAhead(max: number): SpoolEntry[] | undefined {
+    let i = 0;
+    while (i < this.ahead.length && this.ahead[i]!.seq < this.nextSeq) i++;
+    if (i > 0) this.ahead = this.ahead.slice(i);
+    if (this.ahead.length === 0) return undefined;
+    const out = this.ahead.slice(0, max);
+    this.ahead = this.ahead.slice(out.length);
+    return out;
   }
 
   /** Drops records the previous run had delivered already (saved as done after its cursor). */
@@ -503,6 +520,7 @@ class FileReader implements SpoolReader {
   }
 
   async release(): Promise<void> {
+    this.ahead = [];
     if (this.file) await closeAsync(this.file.fd).catch(() => undefined);
     this.file = undefined;
   }
@@ -530,7 +548,7 @@ class FileReader implements SpoolReader {
       if (n === 0) break;
       let pos = 0;
       let stop = false;
-      while (pos < n && out.length < max) {
+      while (pos < n) {
         const d = decodeRecord(buf.subarray(0, n), pos);
         if (d.kind === 'short') {
           if (f.offset + pos + d.need <= end) {
@@ -545,7 +563,10 @@ class FileReader implements SpoolReader {
           return out;
         }
         pos += d.size;
-        if (d.entry.seq >= this.nextSeq) out.push(d.entry);
+        if (d.entry.seq < this.nextSeq) continue;
+        // The rest of the chunk is decoded too and kept for the next calls instead of being read again.
+        if (out.length < max) out.push(d.entry);
+        else this.ahead.push(d.entry);
         if (out.length >= max) stop = true;
       }
       f.offset += pos;
