@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import type { FalcoAlert } from '../../src/alert/alert.ts';
 import type { AlertFilter, AlertStore } from '../../src/ui/store/contract.ts';
 import { openSqliteStore } from '../../src/ui/store/sqlite-store.ts';
@@ -164,6 +165,78 @@ describe('retention', () => {
     }
   });
 });
+
+describe('one alert per uuid', () => {
+  test('a redelivered batch, whole or overlapping a new one, is stored once; listeners hear only the new alerts', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'peregrine-ui-uuid-'));
+    const store = openSqliteStore({ file: join(dir, 'ui.sqlite'), retentionMs: 0, maxBytes: 0 });
+    try {
+      const alerts = seedAlerts(600, T0, T0 + HOUR, 11);
+      const heard: string[] = [];
+      store.onInsert((rows) => heard.push(...rows.map((r) => r.uuid)));
+      store.insert(alerts.slice(0, 400));
+      const before = { total: store.total({}), tags: store.counts({}, 'tag'), histogram: store.histogram({}, HOUR) };
+      store.insert(alerts.slice(0, 400));
+      assert.deepEqual({ total: store.total({}), tags: store.counts({}, 'tag'), histogram: store.histogram({}, HOUR) }, before);
+      store.insert(alerts.slice(300));
+      assert.equal(store.total({}), 600);
+      assert.equal(store.total({ search: 'root' }), 600);
+      assert.deepEqual(store.counts({}, 'rule'), countBy(alerts, (a) => a.rule));
+      assert.deepEqual(heard, alerts.map((a) => a.uuid));
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a store of schema version 2 (uuids unique on their own) opens, migrated, with its alerts', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'peregrine-ui-v2-'));
+    const file = join(dir, 'ui.sqlite');
+    const alerts = seedAlerts(300, T0, T0 + HOUR, 12);
+    let store = openSqliteStore({ file, retentionMs: 0, maxBytes: 0 });
+    store.insert(alerts.slice(0, 200));
+    store.close();
+    // What version 2 wrote: a unique index on uuid alone and a separate time index.
+    const db = new DatabaseSync(file);
+    db.exec('DROP INDEX alerts_t_uuid; CREATE UNIQUE INDEX alerts_uuid ON alerts (uuid); CREATE INDEX alerts_t ON alerts (t); PRAGMA user_version = 2');
+    db.close();
+    store = openSqliteStore({ file, retentionMs: 0, maxBytes: 0 });
+    try {
+      store.insert(alerts.slice(100));
+      assert.equal(store.total({}), 300);
+      assert.equal(store.list({ limit: 1 }).alerts[0]!.uuid, alerts.at(-1)!.uuid);
+    } finally {
+      store.close();
+    }
+    const check = new DatabaseSync(file);
+    const indexes = (check.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'alerts' AND sql IS NOT NULL").all() as { name: string }[]).map((r) => r.name).sort();
+    const version = (check.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
+    check.close();
+    rmSync(dir, { recursive: true, force: true });
+    assert.deepEqual(indexes, ['alerts_container', 'alerts_host', 'alerts_p', 'alerts_rule', 'alerts_t_uuid']);
+    assert.equal(version, 3);
+  });
+
+  test('a store of an unknown schema version is refused, naming the file and the versions', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'peregrine-ui-v9-'));
+    const file = join(dir, 'ui.sqlite');
+    const db = new DatabaseSync(file);
+    db.exec('PRAGMA user_version = 9');
+    db.close();
+    try {
+      assert.throws(() => openSqliteStore({ file, retentionMs: 0, maxBytes: 0 }), /ui\.dbfile .*ui\.sqlite: cannot open the alert store: schema version 9, this Peregrine reads 3 and 2/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** Counts per value, in the store's order (most first, then by name). */
+function countBy(alerts: FalcoAlert[], key: (a: FalcoAlert) => string): { value: string; count: number }[] {
+  const m = new Map<string, number>();
+  for (const a of alerts) m.set(key(a), (m.get(key(a)) ?? 0) + 1);
+  return [...m].map(([value, count]) => ({ value, count })).sort((a, b) => b.count - a.count || a.value.localeCompare(b.value));
+}
 
 const dir0 = () => mkdtempSync(join(tmpdir(), 'peregrine-ui-bad-'));
 

@@ -8,7 +8,7 @@ import type {
   AlertPage, AlertQuery, AlertStore, CountDimension, HistogramBucket, StoredAlert, StoreOptions,
 } from './contract.ts';
 import { fieldText, ftsQuery } from './fts.ts';
-import { NAME_KINDS, SCHEMA_VERSION, DDL, type NameKind } from './schema.ts';
+import { NAME_KINDS, SCHEMA_VERSION, DDL, MIGRATIONS, type NameKind } from './schema.ts';
 import { chooseRollup, rangeParts, ROLLUPS, type Dim, type Rollup } from './rollups.ts';
 import { whereFor, type Where } from './where.ts';
 import { parseJson, stringifyJson } from '../../alert/json.ts';
@@ -42,10 +42,15 @@ export function openSqliteStore(opts: StoreOptions): AlertStore {
     // The WAL counts towards maxbytes: checkpoint it (and cut it back) once it reaches 1/20 of the limit.
     const walBytes = walLimit(opts.maxBytes);
     db.exec(`PRAGMA journal_size_limit = ${walBytes}; PRAGMA wal_autocheckpoint = ${Math.min(1000, Math.ceil(walBytes / 4096))}`);
-    db.exec(DDL);
     const v = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
-    if (v !== 0 && v !== SCHEMA_VERSION) throw new Error(`schema version ${v}, this Peregrine reads ${SCHEMA_VERSION}`);
+    if (v !== 0 && v !== SCHEMA_VERSION && MIGRATIONS[v] === undefined) {
+      throw new Error(`schema version ${v}, this Peregrine reads ${SCHEMA_VERSION} and ${Object.keys(MIGRATIONS).join(', ')}`);
+    }
+    db.exec('BEGIN IMMEDIATE');
+    if (v !== 0 && v !== SCHEMA_VERSION) db.exec(MIGRATIONS[v]!);
+    db.exec(DDL);
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    db.exec('COMMIT');
   } catch (err) {
     throw new PeregrineError('PRG_UI_STORE', `ui.dbfile ${opts.file}: cannot open the alert store: ${(err as Error).message}`);
   }
@@ -96,33 +101,42 @@ class SqliteAlertStore implements AlertStore {
   insert(alerts: readonly FalcoAlert[]): void {
     if (alerts.length === 0) return;
     if (this.opts.maxBytes > 0) this.makeRoom(alerts.length);
-    const stored: StoredAlert[] = [];
+    // Copies for live streams are made only while one listens.
+    const stored: StoredAlert[] | undefined = this.listeners.size > 0 ? [] : undefined;
+    // Rollup increments of the whole batch, summed here: one upsert per distinct key, not per alert.
     const sums = ROLLUPS.map(() => new Map<string, number>());
-    const bump = (i: number, key: string) => sums[i]!.set(key, (sums[i]!.get(key) ?? 0) + 1);
+    const row: Record<Dim, number> = { p: 0, rule: 0, source: 0, host: 0, container: 0, tag: 0 };
+    const s = this.stmts;
     this.db.exec('BEGIN IMMEDIATE');
     try {
       for (const a of alerts) {
         const t = alertTimeMs(a.time);
-        const row = { p: priorityRank(a.priority), rule: this.nameId('rule', a.rule), source: this.nameId('source', a.source),
-          host: this.nameId('hostname', a.hostname), container: 0, tag: 0 };
+        row.p = priorityRank(a.priority);
+        row.rule = this.nameId('rule', a.rule);
+        row.source = this.nameId('source', a.source);
+        row.host = this.nameId('hostname', a.hostname);
         const containerValue = containerOf(a.output_fields);
-        if (containerValue !== undefined) row.container = this.nameId('container', containerValue);
-        const r = this.stmts.alert!.run(t, row.p, row.rule, row.source, row.host, row.container, a.uuid, a.time,
+        row.container = containerValue === undefined ? 0 : this.nameId('container', containerValue);
+        const r = s.alert!.run(t, row.p, row.rule, row.source, row.host, row.container, a.uuid, a.time,
           JSON.stringify(a.tags), a.output, stringifyJson(a.output_fields)); // exact 64-bit integers
         if (r.changes === 0) continue; // already stored (redelivered)
         const id = Number(r.lastInsertRowid);
-        this.stmts.fts!.run(id, a.output, fieldText(a.output_fields));
-        const tagIds = [...new Set(a.tags)].map((tag) => this.nameId('tag', tag));
-        for (const tagId of tagIds) this.stmts.tag!.run(id, tagId);
-        ROLLUPS.forEach((ru, i) => {
+        s.fts!.run(id, a.output, fieldText(a.output_fields));
+        const tagIds = this.tagIds(a.tags);
+        for (const tagId of tagIds) s.tag!.run(id, tagId);
+        for (let i = 0; i < ROLLUPS.length; i++) {
+          const ru = ROLLUPS[i]!;
           const b = Math.floor(t / ru.grainMs);
-          if (!ru.dims.includes('tag')) return bump(i, `${b},${ru.dims.map((d) => row[d]).join(',')}`);
+          if (!ru.dims.includes('tag')) {
+            bump(sums[i]!, rollupKey(b, ru.dims, row));
+            continue;
+          }
           for (const tagId of tagIds) {
             row.tag = tagId;
-            bump(i, `${b},${ru.dims.map((d) => row[d]).join(',')}`);
+            bump(sums[i]!, rollupKey(b, ru.dims, row));
           }
-        });
-        stored.push({ ...a, id, timeMs: t });
+        }
+        stored?.push({ ...a, id, timeMs: t });
       }
       sums.forEach((m, i) => { for (const [k, n] of m) this.rollupAdd[i]!.run(...k.split(',').map(Number), n); });
       this.db.exec('COMMIT');
@@ -134,7 +148,17 @@ class SqliteAlertStore implements AlertStore {
     this.pending = [];
     // Near the size limit the WAL must not keep a copy of the last transaction's pages on disk.
     if (this.opts.maxBytes > 0 && fileSize(`${this.opts.file}-wal`) > this.walBytes) this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
-    for (const l of this.listeners) l(stored);
+    if (stored) for (const l of this.listeners) l(stored);
+  }
+
+  /** The distinct tags of an alert as name ids. */
+  private tagIds(tags: readonly string[]): number[] {
+    const ids: number[] = [];
+    for (const tag of tags) {
+      const id = this.nameId('tag', tag);
+      if (!ids.includes(id)) ids.push(id);
+    }
+    return ids;
   }
 
   list(q: AlertQuery): AlertPage {
@@ -220,7 +244,8 @@ class SqliteAlertStore implements AlertStore {
   }
 
   private alertCount(): number {
-    return (this.prepare('SELECT max(id) - min(id) + 1 AS n FROM alerts').get() as { n: number | null }).n ?? 0;
+    // Two subqueries: min() and max() together in one SELECT would scan a whole index.
+    return (this.prepare('SELECT (SELECT max(id) FROM alerts) - (SELECT min(id) FROM alerts) + 1 AS n').get() as { n: number | null }).n ?? 0;
   }
 
   enforceRetention(room = 0): number {
@@ -276,9 +301,9 @@ class SqliteAlertStore implements AlertStore {
   }
 
   private usedBytes(): number {
-    const pages = (this.db.prepare('PRAGMA page_count').get() as { page_count: number }).page_count;
-    const free = (this.db.prepare('PRAGMA freelist_count').get() as { freelist_count: number }).freelist_count;
-    const size = (this.db.prepare('PRAGMA page_size').get() as { page_size: number }).page_size;
+    const pages = (this.prepare('PRAGMA page_count').get() as { page_count: number }).page_count;
+    const free = (this.prepare('PRAGMA freelist_count').get() as { freelist_count: number }).freelist_count;
+    const size = (this.prepare('PRAGMA page_size').get() as { page_size: number }).page_size;
     return (pages - free) * size;
   }
 
@@ -412,7 +437,21 @@ class SqliteAlertStore implements AlertStore {
   }
 }
 
-/** Falco's alert time to ms; an unparsable time (the router validates, so rare) is stored as now. */
+/** A rollup row's key: its bucket and dimension values, comma-separated. */
+function rollupKey(b: number, dims: readonly Dim[], row: Record<Dim, number>): string {
+  let key = String(b);
+  for (const d of dims) key += `,${row[d]}`;
+  return key;
+}
+
+function bump(sums: Map<string, number>, key: string): void {
+  sums.set(key, (sums.get(key) ?? 0) + 1);
+}
+
+/**
+ * Falco's alert time to ms; an unparsable time (the router validates, so rare) is stored as now, which
+ * also means a redelivery of such an alert is not recognised (uuids are unique per time).
+ */
 function alertTimeMs(time: string): number {
   const ms = Date.parse(time);
   return Number.isNaN(ms) ? Date.now() : ms;
