@@ -48,7 +48,15 @@ interface Item {
   /** Send on its own: it was in a batch that failed for good, and may be the one that caused it. */
   alone: boolean;
   timer?: NodeJS.Timeout;
+  /** performance.now() when it last became ready to send (how long it has waited for a slot). */
+  readyAt?: number;
 }
+
+/**
+ * An output is behind when the oldest alert ready to send has waited this long for a slot beyond its
+ * batch wait: it cannot keep up, and input is then paced so that delivery keeps its share of the loop.
+ */
+export const BEHIND_MS = 50;
 
 /**
  * One output instance's delivery from its cursor in the spool. Alerts are read in order into a bounded
@@ -111,9 +119,14 @@ export class OutputQueue {
     return this.deps.reader.skippedAsDone;
   }
 
-  /** Sending now, or alerts ready to send: delivery has work for the event loop (not merely a backlog in backoff). */
-  get busy(): boolean {
-    return this.sends.size > 0 || this.ready.length > 0;
+  /**
+   * Alerts wait for a slot longer than sending takes (BEHIND_MS past the batch wait): more input would only
+   * grow the backlog, so the router paces input while any output is behind. An output that keeps up (a
+   * NATS flush per batch, a fast webhook) is never behind, however busy it is.
+   */
+  get behind(): boolean {
+    const head = this.ready[0];
+    return head !== undefined && performance.now() - head.readyAt! > this.settings.batchWaitMs + BEHIND_MS;
   }
 
   get concurrency(): number {
@@ -203,6 +216,7 @@ export class OutputQueue {
   // ---- sending ----
 
   private makeReady(it: Item): void {
+    it.readyAt = performance.now();
     this.ready.push(it);
     this.wakeDispatcher?.();
   }
