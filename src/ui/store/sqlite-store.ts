@@ -39,9 +39,9 @@ export function openSqliteStore(opts: StoreOptions): AlertStore {
     // auto_vacuum must be chosen before the first table exists; it lets retention give pages back to the OS.
     db.exec('PRAGMA auto_vacuum = INCREMENTAL');
     db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY');
-    // The WAL counts towards maxbytes: checkpoint it (and cut it back) once it reaches 1/20 of the limit.
+    // The WAL counts towards maxbytes: cut it back once it reaches 1/20 of the limit.
     const walBytes = walLimit(opts.maxBytes);
-    db.exec(`PRAGMA journal_size_limit = ${walBytes}; PRAGMA wal_autocheckpoint = ${Math.min(1000, Math.ceil(walBytes / 4096))}`);
+    db.exec(`PRAGMA journal_size_limit = ${walBytes}; PRAGMA wal_autocheckpoint = ${checkpointPages(walBytes)}`);
     const v = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
     if (v !== 0 && v !== SCHEMA_VERSION && MIGRATIONS[v] === undefined) {
       throw new Error(`schema version ${v}, this Peregrine reads ${SCHEMA_VERSION} and ${Object.keys(MIGRATIONS).join(', ')}`);
@@ -478,6 +478,16 @@ function decodeCursor(cursor: string | undefined): { t: number; id: number } | u
   const m = /^(-?\d+):(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString());
   if (!m) throw new PeregrineError('PRG_UI_CURSOR', `cursor "${cursor}" is not one this server gave out`);
   return { t: Number(m[1]), id: Number(m[2]) };
+}
+
+/**
+ * WAL pages between automatic checkpoints. Each checkpoint waits for two fsyncs, so with room for it the
+ * WAL grows to half its limit (up to 32 MiB) first: at 4 MiB a checkpoint came every few batches and
+ * fsync waits took about half of an insert's wall-clock time. Half, so that a checkpoint comes before
+ * the WAL passes its limit (which costs a blocking truncation).
+ */
+function checkpointPages(walBytes: number): number {
+  return Math.max(Math.min(1000, Math.ceil(walBytes / 4096)), Math.min(8192, Math.ceil(walBytes / 2 / 4096)));
 }
 
 function walLimit(maxBytes: number): number {
