@@ -166,6 +166,33 @@ describe('retention', () => {
   });
 });
 
+describe('search over field values', () => {
+  test('a value is found whether or not the output holds it, also when the output holds it only inside a longer word', () => {
+    const store = openSqliteStore({ file: ':memory:', retentionMs: 0, maxBytes: 0 });
+    try {
+      const [base] = seedAlerts(1, T0, T0 + 1000, 13);
+      const mk = (output: string, output_fields: FalcoAlert['output_fields']) => ({ ...base!, uuid: crypto.randomUUID(), output, output_fields });
+      store.insert([
+        mk('ran xab in /etc/passwd', { 'proc.name': 'ab', 'fd.name': '/etc/passwd' }),
+        mk('ran ab-x for zed', { 'proc.name': 'ab-x', 'user.name': 'zed' }),
+        mk('file=/tmp/Ärger opened', { 'fd.name': 'Är', 'proc.args': ['--flag', 'élan'], 'proc.pid': 77 }),
+        mk('nothing here', { 'k8s.ns.name': 'kube-system', 'evt.num': 12345678901234567890n }),
+      ]);
+      const hits = (q: string) => store.list({ search: q }).alerts.map((a) => a.output).sort();
+      assert.deepEqual(hits('ab'), ['ran ab-x for zed', 'ran xab in /etc/passwd']);
+      assert.deepEqual(hits('passwd etc'), ['ran xab in /etc/passwd']);
+      assert.deepEqual(hits('zed'), ['ran ab-x for zed']);
+      assert.deepEqual(hits('är'), ['file=/tmp/Ärger opened']);
+      assert.deepEqual(hits('flag elan'), ['file=/tmp/Ärger opened']);
+      assert.deepEqual(hits('77'), ['file=/tmp/Ärger opened']);
+      assert.deepEqual(hits('kube system'), ['nothing here']);
+      assert.deepEqual(hits('12345678901234567890'), ['nothing here']);
+    } finally {
+      store.close();
+    }
+  });
+});
+
 describe('one alert per uuid', () => {
   test('a redelivered batch, whole or overlapping a new one, is stored once; listeners hear only the new alerts', () => {
     const dir = mkdtempSync(join(tmpdir(), 'peregrine-ui-uuid-'));

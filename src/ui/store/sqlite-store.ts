@@ -7,7 +7,7 @@ import { PeregrineError } from '../../errors.ts';
 import type {
   AlertPage, AlertQuery, AlertStore, CountDimension, HistogramBucket, StoredAlert, StoreOptions,
 } from './contract.ts';
-import { fieldText, ftsQuery } from './fts.ts';
+import { ftsQuery, unwrittenFieldText } from './fts.ts';
 import { NAME_KINDS, SCHEMA_VERSION, DDL, MIGRATIONS, type NameKind } from './schema.ts';
 import { chooseRollup, rangeParts, ROLLUPS, type Dim, type Rollup } from './rollups.ts';
 import { whereFor, type Where } from './where.ts';
@@ -121,7 +121,7 @@ class SqliteAlertStore implements AlertStore {
           JSON.stringify(a.tags), a.output, stringifyJson(a.output_fields)); // exact 64-bit integers
         if (r.changes === 0) continue; // already stored (redelivered)
         const id = Number(r.lastInsertRowid);
-        s.fts!.run(id, a.output, fieldText(a.output_fields));
+        s.fts!.run(id, a.output, unwrittenFieldText(a.output_fields, a.output));
         const tagIds = this.tagIds(a.tags);
         for (const tagId of tagIds) s.tag!.run(id, tagId);
         for (let i = 0; i < ROLLUPS.length; i++) {
