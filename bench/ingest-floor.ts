@@ -1,0 +1,124 @@
+// Ingest floor: `node bench/ingest-floor.ts [--seconds=10] [--rounds=3] [--connections=32] [--falcosidekick=PATH]`
+// How many alerts per second each program accepts flat out with NO output, with the same load generator as
+// bench/router.ts (bench/support/load.ts, a worker thread, keep-alive connections):
+//   node-floor     a bare node:http server that reads the body, JSON.parses it and answers 200: what any
+//                  Node HTTP input costs on this machine before doing anything with the alert;
+//   peregrine      `peregrine route` with no output (the ui output off): parse, validate, enrich, durable
+//                  spool append before each 200;
+//   falcosidekick  Falcosidekick with no output (FALCOSIDEKICK_BIN or --falcosidekick).
+// Rounds alternate the programs so machine noise hits all alike; the table gives the median of each, the
+// program's CPU per accepted alert (from /proc) and the load generator's (this process) per alert.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { freePort } from '../test/services/process.ts';
+import type { LoadResult, LoadSpec } from './support/load.ts';
+
+const args = new Map(process.argv.slice(2).map((a) => {
+  const m = /^--([^=]+)(?:=(.*))?$/.exec(a);
+  if (!m) throw new Error(`unknown argument ${a} (see the head of bench/ingest-floor.ts)`);
+  return [m[1]!, m[2] ?? 'true'] as const;
+}));
+const SECONDS = Number(args.get('seconds') ?? 10);
+const ROUNDS = Number(args.get('rounds') ?? 3);
+const CONNECTIONS = Number(args.get('connections') ?? 32);
+const FALCOSIDEKICK = args.get('falcosidekick') ?? process.env.FALCOSIDEKICK_BIN;
+const PROGRAMS = ['node-floor', 'peregrine', ...(FALCOSIDEKICK ? ['falcosidekick'] : [])];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// The floor server, run as its own process (node -e): read the body, parse it, answer.
+const FLOOR_SERVER = `
+const http = require('node:http');
+const s = http.createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => { if (chunks.length > 0) JSON.parse(Buffer.concat(chunks).toString()); res.end('{}'); });
+});
+s.keepAliveTimeout = 60000;
+s.listen(Number(process.argv[1]), '127.0.0.1');
+`;
+
+async function start(program: string, port: number): Promise<ChildProcess> {
+  if (program === 'node-floor') return spawn(process.execPath, ['-e', FLOOR_SERVER, String(port)], { stdio: 'ignore' });
+  if (program === 'falcosidekick') {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-floor-fs-'));
+    return spawn(FALCOSIDEKICK!, [], { cwd: dir, stdio: 'ignore', env: { PATH: process.env.PATH, HOME: dir, LISTENADDRESS: '127.0.0.1', LISTENPORT: String(port) } });
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'bench-floor-peregrine-'));
+  const cfg = join(dir, 'config.yaml');
+  writeFileSync(cfg, `listenaddress: 127.0.0.1\nlistenport: ${port}\nui:\n  enabled: false\n`);
+  return spawn('bin/peregrine', ['route', '-c', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+async function waitUp(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/healthz`);
+      await r.arrayBuffer();
+      return;
+    } catch { await sleep(100); }
+  }
+  throw new Error(`nothing answers on port ${port}`);
+}
+
+function cpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+function runLoad(spec: LoadSpec): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(new URL('./support/load.ts', import.meta.url), { workerData: spec });
+    w.once('message', resolve);
+    w.once('error', reject);
+  });
+}
+
+interface Sample { perSecond: number; serverUs: number; generatorUs: number; refused: number }
+
+async function once(program: string): Promise<Sample> {
+  const port = await freePort();
+  const child = await start(program, port);
+  try {
+    await waitUp(port);
+    const cpu0 = cpuSeconds(child.pid!);
+    const gen0 = process.cpuUsage();
+    const load = await runLoad({ url: `http://127.0.0.1:${port}`, seconds: SECONDS, rate: 0, connections: CONNECTIONS, maxAlerts: 4_000_000 });
+    const gen = process.cpuUsage(gen0);
+    const server = cpuSeconds(child.pid!) - cpu0;
+    const n = Math.max(1, load.ackedCount);
+    return {
+      perSecond: load.ackedCount / (load.elapsedMs / 1000), serverUs: (server * 1e6) / n, generatorUs: (gen.user + gen.system) / n,
+      refused: Object.values(load.refused).reduce((a, b) => a + b, 0),
+    };
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+  }
+}
+
+const samples = new Map<string, Sample[]>(PROGRAMS.map((p) => [p, []]));
+for (let round = 0; round < ROUNDS; round++) {
+  for (const p of PROGRAMS) {
+    const s = await once(p);
+    samples.get(p)!.push(s);
+    console.error(`round ${round + 1} ${p}: ${Math.round(s.perSecond)}/s, program ${s.serverUs.toFixed(0)} µs/alert, generator ${s.generatorUs.toFixed(0)} µs/alert, refused ${s.refused}`);
+  }
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const fsRate = FALCOSIDEKICK ? median(samples.get('falcosidekick')!.map((s) => s.perSecond)) : undefined;
+console.log(`ingest floor, no output, flat out ${SECONDS} s x ${ROUNDS} rounds, ${CONNECTIONS} connections, node ${process.version} (medians)`);
+console.table(PROGRAMS.map((p) => {
+  const xs = samples.get(p)!;
+  const rate = median(xs.map((s) => s.perSecond));
+  return {
+    program: p, 'accepted/s': Math.round(rate), 'program µs/alert': Math.round(median(xs.map((s) => s.serverUs))),
+    'generator µs/alert': Math.round(median(xs.map((s) => s.generatorUs))),
+    ...(fsRate ? { 'vs falcosidekick': `${(rate / fsRate).toFixed(2)}x` } : {}),
+  };
+}));
