@@ -207,8 +207,9 @@ async function runOne(scenario: string, program: string, rate: number, output: O
   for (let i = 0; i < load.sent; i++) if (d.seen[i]) lat.push(d.latencyMs[i]!);
   const firstSent = d.sentAt.subarray(0, load.sent).reduce((a, t) => (t && t < a ? t : a), Infinity);
   if (LATENCY_TRACE) {
-    const lines = ['seq,sent_ms,latency_ms'];
-    for (let i = 0; i < load.sent; i++) if (d.seen[i]) lines.push(`${i},${(d.sentAt[i]! - firstSent).toFixed(1)},${d.latencyMs[i]!.toFixed(2)}`);
+    // acked_ms: when the router's 200 reached the generator (after sent_ms); latency_ms: sent -> received.
+    const lines = ['seq,sent_ms,latency_ms,acked_ms'];
+    for (let i = 0; i < load.sent; i++) if (d.seen[i]) lines.push(`${i},${(d.sentAt[i]! - firstSent).toFixed(1)},${d.latencyMs[i]!.toFixed(2)},${(load.ackedAt[i]! - firstSent).toFixed(1)}`);
     writeFileSync(join(LATENCY_TRACE, `${scenario.split(' ')[0]}${rate}-${program}.csv`), lines.join('\n') + '\n');
   }
   // The same without the alerts sent in the first second: tells a start-up stall from one that recurs.

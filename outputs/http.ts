@@ -1,5 +1,5 @@
 import { readConfigFile } from './config-file.ts';
-import { Agent, request } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { DeliveryError } from '../src/router/output.ts';
 import { redactUrl } from '../src/redact.ts';
 
@@ -21,19 +21,69 @@ export function httpAgent(tls: HttpTls): Agent {
 /**
  * Sends one JSON request and maps the answer to the delivery layer's terms: 2xx is success;
  * 429 and 5xx and network errors may succeed later; other 4xx will not.
+ *
+ * Goes through undici's dispatch() with a small handler instead of request(): no response stream, body
+ * mixin or abort-listener helper per request, ~50 µs less CPU per send at one in flight (bench/README.md),
+ * which is the webhook output's whole cost when alerts go one at a time. Only an error answer's first
+ * 200 bytes are kept, for the message.
  */
-export async function sendJson(agent: Agent, url: string, opts: {
+export function sendJson(agent: Agent, url: string, opts: {
   method: 'POST' | 'PUT'; headers: Record<string, string>; body: string; signal: AbortSignal;
 }): Promise<void> {
-  let res;
-  try {
-    res = await request(url, { method: opts.method, headers: opts.headers, body: opts.body, signal: opts.signal, dispatcher: agent });
-  } catch (err) {
-    throw new DeliveryError(`${opts.method} ${redact(url)}: ${(err as Error).message}`, { retryable: true, cause: err });
+  const { signal } = opts;
+  if (signal.aborted) return Promise.reject(sendError(opts.method, url, signal.reason));
+  const { origin, pathname, search } = parsedUrl(url);
+  return new Promise<void>((resolve, reject) => {
+    let status = 0;
+    let retryAfter: string | string[] | undefined;
+    let text = '';
+    let controller: Dispatcher.DispatchController | undefined;
+    let settled = false;
+    const settle = (err?: DeliveryError) => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+      if (err) reject(err);
+      else resolve();
+    };
+    // The delivery layer's timeout or shutdown: the request is torn down (its connection closed) at once.
+    function onAbort() {
+      const err = sendError(opts.method, url, signal.reason);
+      controller?.abort(err);
+      settle(err);
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      agent.dispatch({ origin, path: pathname + search, method: opts.method, headers: opts.headers, body: opts.body }, {
+        onRequestStart(c) { controller = c; if (settled) c.abort(new Error('aborted')); },
+        onResponseStart(_c, statusCode, headers) { status = statusCode; retryAfter = headers['retry-after']; },
+        onResponseData(_c, chunk) { if ((status < 200 || status >= 300) && text.length < 200) text += chunk.toString('utf8', 0, 200 - text.length); },
+        onResponseEnd() {
+          settle(status >= 200 && status < 300 ? undefined : statusError(status, retryAfter, `${opts.method} ${redact(url)}: HTTP ${status} ${text.slice(0, 200)}`));
+        },
+        onResponseError(_c, err) { settle(sendError(opts.method, url, err)); },
+      });
+    } catch (err) {
+      settle(sendError(opts.method, url, err));
+    }
+  });
+}
+
+/** A transport failure (refused, reset, timed out, aborted): retryable. */
+function sendError(method: string, url: string, err: unknown): DeliveryError {
+  if (err instanceof DeliveryError) return new DeliveryError(`${method} ${redact(url)}: ${err.message}`, { retryable: true, cause: err });
+  return new DeliveryError(`${method} ${redact(url)}: ${(err as Error)?.message ?? String(err)}`, { retryable: true, cause: err });
+}
+
+/** An output sends to one URL: parsed once, not per request. */
+const parsedUrls = new Map<string, URL>();
+function parsedUrl(url: string): URL {
+  let u = parsedUrls.get(url);
+  if (!u) {
+    u = new URL(url);
+    parsedUrls.set(url, u);
   }
-  const text = await res.body.text().catch(() => '');
-  if (res.statusCode >= 200 && res.statusCode < 300) return;
-  throw statusError(res.statusCode, res.headers['retry-after'], `${opts.method} ${redact(url)}: HTTP ${res.statusCode} ${text.slice(0, 200)}`);
+  return u;
 }
 
 export function statusError(status: number, retryAfter: string | string[] | undefined | null, message: string): DeliveryError {

@@ -22,6 +22,8 @@ export interface LoadResult {
   /** 1 at index seq when the router answered 200. */
   acked: Uint8Array;
   ackedCount: number;
+  /** When each acknowledgement came back (ms, performance.timeOrigin-based, as sent_at); 0 = none. */
+  ackedAt: Float64Array;
   /** Non-200 answers by status, and transport errors. */
   refused: Record<string, number>;
   elapsedMs: number;
@@ -41,6 +43,7 @@ function alertBody(seq: number): string {
 async function run(spec: LoadSpec): Promise<LoadResult> {
   const pool = new Pool(spec.url, { connections: spec.connections, pipelining: 1, keepAliveTimeout: 60000 });
   const acked = new Uint8Array(spec.maxAlerts);
+  const ackedAt = new Float64Array(spec.maxAlerts);
   const refused: Record<string, number> = {};
   let next = 0;
   let ackedCount = 0;
@@ -60,6 +63,7 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
       try {
         const r = await pool.request({ path: '/', method: 'POST', body: alertBody(seq), headers: { 'content-type': 'application/json' } });
         await r.body.dump();
+        ackedAt[seq] = now();
         if (r.statusCode === 200) { acked[seq] = 1; ackedCount++; } else refused[r.statusCode] = (refused[r.statusCode] ?? 0) + 1;
       } catch (err) {
         const code = (err as { code?: string }).code ?? 'error';
@@ -70,10 +74,10 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
   await Promise.all(Array.from({ length: spec.connections }, client));
   const elapsedMs = now() - start;
   await pool.close();
-  return { sent, acked, ackedCount, refused, elapsedMs };
+  return { sent, acked, ackedCount, ackedAt, refused, elapsedMs };
 }
 
 if (parentPort) {
   const result = await run(workerData as LoadSpec);
-  parentPort.postMessage(result, [result.acked.buffer as ArrayBuffer]);
+  parentPort.postMessage(result, [result.acked.buffer as ArrayBuffer, result.ackedAt.buffer as ArrayBuffer]);
 }

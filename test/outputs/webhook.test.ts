@@ -62,6 +62,41 @@ describe('webhook output', () => {
       await rx.close();
     }
   });
+  test('an error answer\'s start is in the message; a large 2xx body is read and dropped', async () => {
+    const rx = await HttpReceiver.start();
+    try {
+      const sender = await webhookOutput.create(webhookOutput.schema.parse({ address: rx.url }), { name: 'w', log: silentLogger });
+      rx.respond({ status: 400, body: 'bad field: output_fields' + 'x'.repeat(5000) }, { status: 200, body: 'y'.repeat(200_000) });
+      await assert.rejects(sender.send([alert()], AbortSignal.timeout(5000)), (e: unknown) =>
+        e instanceof DeliveryError && e.status === 400 && /HTTP 400 bad field: output_fieldsx+$/.test(e.message) && e.message.length < 300);
+      await sender.send([alert()], AbortSignal.timeout(5000));
+      await sender.send([alert()], AbortSignal.timeout(5000));
+      assert.equal(rx.requests.length, 3);
+      await sender.close?.();
+    } finally {
+      await rx.close();
+    }
+  });
+  test('a server that never answers: the send ends as a retryable error when its signal aborts, and the next send goes through', async () => {
+    const rx = await HttpReceiver.start();
+    try {
+      const sender = await webhookOutput.create(webhookOutput.schema.parse({ address: rx.url }), { name: 'w', log: silentLogger });
+      rx.respond('hang');
+      const ctl = new AbortController();
+      const t0 = Date.now();
+      setTimeout(() => ctl.abort(new DeliveryError('send timed out', { retryable: true })), 200);
+      await assert.rejects(sender.send([alert()], ctl.signal), (e: unknown) => e instanceof DeliveryError && e.retryable && /send timed out/.test(e.message));
+      assert.ok(Date.now() - t0 < 2000, 'rejected at the abort, not at a transport timeout');
+      await sender.send([alert()], AbortSignal.timeout(5000));
+      assert.equal(rx.requests.length, 1, 'the hung request was not answered; the next one was');
+      // Already aborted: nothing is sent.
+      await assert.rejects(sender.send([alert()], AbortSignal.abort(new Error('shutting down'))), (e: unknown) => e instanceof DeliveryError && /shutting down/.test(e.message));
+      assert.equal(rx.requests.length, 1);
+      await sender.close?.();
+    } finally {
+      await rx.close();
+    }
+  });
   test('a connection refused is retryable', async () => {
     const sender = await webhookOutput.create(webhookOutput.schema.parse({ address: 'http://127.0.0.1:9/' }), { name: 'w', log: silentLogger });
     await assert.rejects(sender.send([alert()], AbortSignal.timeout(5000)), (e: unknown) => e instanceof DeliveryError && e.retryable);
