@@ -1,6 +1,6 @@
-import { Worker } from 'node:worker_threads';
 import { PeregrineError } from '../../errors.ts';
 import type { AlertStore, AsyncAlertStore, StoredAlert, StoreOptions } from './contract.ts';
+import { startJsWorker } from './js-worker.ts';
 import { openSqliteStore } from './sqlite-store.ts';
 
 /**
@@ -10,7 +10,7 @@ import { openSqliteStore } from './sqlite-store.ts';
  */
 export async function openThreadedStore(opts: StoreOptions): Promise<AsyncAlertStore> {
   if (opts.file === ':memory:') return inProcess(openSqliteStore(opts));
-  const worker = new Worker(new URL('./worker.ts', import.meta.url), { workerData: opts });
+  const worker = startJsWorker(new URL('./worker.ts', import.meta.url), { workerData: opts });
   worker.unref();
   const listeners = new Set<(alerts: readonly StoredAlert[]) => void>();
   const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
