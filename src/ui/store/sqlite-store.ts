@@ -343,8 +343,15 @@ class SqliteAlertStore implements AlertStore {
         const sub = this.prepare(`UPDATE ${ru.table} SET n = n - ? WHERE b = ? AND ${ru.dims.map((d) => `${d} = ?`).join(' AND ')}`);
         const groups = this.prepare(`SELECT alerts.t / ${ru.grainMs} AS b, ${cols.map((c, i) => `${c} AS d${i}`).join(', ')}, count(*) AS n
           FROM alerts ${tagged ? 'JOIN alert_tags g ON g.alert = alerts.id' : ''} WHERE alerts.id IN temp.doomed GROUP BY b, ${cols.join(', ')}`).all() as Row[];
-        for (const r of groups) sub.run(r.n!, r.b!, ...ru.dims.map((_, i) => r[`d${i}`]!));
-        this.db.exec(`DELETE FROM ${ru.table} WHERE n <= 0`);
+        let minB = Infinity;
+        let maxB = -Infinity;
+        for (const r of groups) {
+          sub.run(r.n!, r.b!, ...ru.dims.map((_, i) => r[`d${i}`]!));
+          minB = Math.min(minB, r.b as number);
+          maxB = Math.max(maxB, r.b as number);
+        }
+        // Only the buckets just decremented can have reached zero (the whole table is large in a large store).
+        if (groups.length > 0) this.prepare(`DELETE FROM ${ru.table} WHERE b >= ? AND b <= ? AND n <= 0`).run(minB, maxB);
       }
       const delFts = this.prepare('DELETE FROM alerts_fts WHERE rowid = ?');
       for (const id of ids) delFts.run(id);
