@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { stripTypeScriptTypes } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
@@ -35,6 +35,8 @@ export function strippedGraph(entry: URL): Map<string, string> {
   while (todo.length > 0) {
     const url = todo.pop()!;
     if (sources.has(url.href)) continue;
+    // Something that only looks like an import (in a string or a comment) is no reason to fail here.
+    if (url !== entry && !existsSync(fileURLToPath(url))) continue;
     // Stripping keeps every line and column in place: stack traces point into the .ts files.
     const js = stripTypeScriptTypes(readFileSync(fileURLToPath(url), 'utf8'), { mode: 'strip' });
     sources.set(url.href, js);
