@@ -144,15 +144,15 @@ describe('retention', () => {
     }
   });
 
-  test('by size: the file stays under maxbytes, the newest alerts stay', () => {
+  for (const batch of [200, 10]) test(`by size: the file stays under maxbytes, the newest alerts stay (batches of ${batch})`, () => {
     const dir = mkdtempSync(join(tmpdir(), 'peregrine-ui-size-'));
     const maxBytes = 2 * 1024 * 1024;
     const store = openSqliteStore({ file: join(dir, 'ui.sqlite'), retentionMs: 0, maxBytes });
     try {
       const alerts = seedAlerts(10000, T0, T0 + 10 * HOUR, 5);
       let peak = 0;
-      for (let i = 0; i < alerts.length; i += 200) {
-        store.insert(alerts.slice(i, i + 200));
+      for (let i = 0; i < alerts.length; i += batch) {
+        store.insert(alerts.slice(i, i + batch));
         peak = Math.max(peak, store.sizeBytes());
       }
       assert.ok(peak <= maxBytes, `peak ${peak} > ${maxBytes}`);
