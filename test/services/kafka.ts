@@ -57,7 +57,10 @@ export class KafkaBroker {
       'appender.console.layout.type = PatternLayout', 'appender.console.layout.pattern = [%d] %p %m (%c)%n',
       'rootLogger.level = WARN', 'rootLogger.appenderRef.out.ref = OUT',
     ].join('\n') + '\n');
-    const clusterId = randomBytes(16).toString('base64url');
+    // A base64url id may begin with '-', which the format tool reads as an option (1 start in 64 failed so);
+    // Kafka's own random ids never begin with it either.
+    let clusterId = randomBytes(16).toString('base64url');
+    while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
     execFileSync('java', [...this.jvm(), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', join(this.dir, 'server.properties')], { stdio: 'pipe' });
   }
 
