@@ -71,7 +71,6 @@ export function sendJson(agent: Agent, url: string, opts: {
 
 /** A transport failure (refused, reset, timed out, aborted): retryable. */
 function sendError(method: string, url: string, err: unknown): DeliveryError {
-  if (err instanceof DeliveryError) return new DeliveryError(`${method} ${redact(url)}: ${err.message}`, { retryable: true, cause: err });
   return new DeliveryError(`${method} ${redact(url)}: ${(err as Error)?.message ?? String(err)}`, { retryable: true, cause: err });
 }
 

@@ -459,6 +459,8 @@ class FileReader implements SpoolReader {
    * for each of them.
    */
   private ahead: SpoolEntry[] = [];
+  /** Index of the first read-ahead record not handed out yet (entries are taken from the front). */
+  private aheadAt = 0;
   private readonly corruptLogged = new Set<string>();
   private readonly skip: Set<number>;
   skippedAsDone = 0;
@@ -503,12 +505,14 @@ class FileReader implements SpoolReader {
 
   /** Up to `max` read-ahead records from `nextSeq` on; those before it (dropped to make room) are discarded. */
   private fromAhead(max: number): SpoolEntry[] | undefined {
-    let i = 0;
-    while (i < this.ahead.length && this.ahead[i]!.seq < this.nextSeq) i++;
-    if (i > 0) this.ahead = this.ahead.slice(i);
-    if (this.ahead.length === 0) return undefined;
-    const out = this.ahead.slice(0, max);
-    this.ahead = this.ahead.slice(out.length);
+    while (this.aheadAt < this.ahead.length && this.ahead[this.aheadAt]!.seq < this.nextSeq) this.aheadAt++;
+    if (this.aheadAt >= this.ahead.length) {
+      this.ahead = [];
+      this.aheadAt = 0;
+      return undefined;
+    }
+    const out = this.ahead.slice(this.aheadAt, this.aheadAt + max);
+    this.aheadAt += out.length;
     return out;
   }
 
@@ -521,6 +525,7 @@ class FileReader implements SpoolReader {
 
   async release(): Promise<void> {
     this.ahead = [];
+    this.aheadAt = 0;
     if (this.file) await closeAsync(this.file.fd).catch(() => undefined);
     this.file = undefined;
   }
