@@ -1,4 +1,5 @@
-// Ingest floor: `node bench/ingest-floor.ts [--seconds=10] [--rounds=3] [--connections=32] [--falcosidekick=PATH]`
+// Ingest floor: `node bench/ingest-floor.ts [--seconds=10] [--rounds=3] [--connections=32] [--falcosidekick=PATH]
+//               [--programs=node-floor,peregrine,falcosidekick] [--rate=0]` (--rate: alerts/s, 0 = flat out)
 // How many alerts per second each program accepts flat out with NO output, with the same load generator as
 // bench/router.ts (bench/support/load.ts, a worker thread, keep-alive connections):
 //   node-floor     a bare node:http server that reads the body, JSON.parses it and answers 200: what any
@@ -25,7 +26,7 @@ const SECONDS = Number(args.get('seconds') ?? 10);
 const ROUNDS = Number(args.get('rounds') ?? 3);
 const CONNECTIONS = Number(args.get('connections') ?? 32);
 const FALCOSIDEKICK = args.get('falcosidekick') ?? process.env.FALCOSIDEKICK_BIN;
-const PROGRAMS = ['node-floor', 'peregrine', ...(FALCOSIDEKICK ? ['falcosidekick'] : [])];
+const PROGRAMS = args.has('programs') ? args.get('programs')!.split(',') : ['node-floor', 'peregrine', ...(FALCOSIDEKICK ? ['falcosidekick'] : [])];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // The floor server, run as its own process (node -e): read the body, parse it, answer.
@@ -85,7 +86,7 @@ async function once(program: string): Promise<Sample> {
     await waitUp(port);
     const cpu0 = cpuSeconds(child.pid!);
     const gen0 = process.cpuUsage();
-    const load = await runLoad({ url: `http://127.0.0.1:${port}`, seconds: SECONDS, rate: 0, connections: CONNECTIONS, maxAlerts: 4_000_000 });
+    const load = await runLoad({ url: `http://127.0.0.1:${port}`, seconds: SECONDS, rate: Number(args.get('rate') ?? 0), connections: CONNECTIONS, maxAlerts: 4_000_000 });
     const gen = process.cpuUsage(gen0);
     const server = cpuSeconds(child.pid!) - cpu0;
     const n = Math.max(1, load.ackedCount);

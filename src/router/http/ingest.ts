@@ -31,6 +31,8 @@ export interface IngestOptions {
   pressureChecks: readonly PressureCheck[];
   extraRoutes: readonly { method: string; path: string; handler: RouteHandler }[];
   plugins: readonly FastifyPluginAsync[];
+  /** Receives a probe that says whether under-pressure refuses input now (for the fast lane). */
+  pressureProbe?(underPressure: () => boolean): void;
 }
 
 /**
@@ -59,6 +61,7 @@ export function ingestRoutes(opts: IngestOptions): FastifyPluginAsync {
       pressureHandler: ((_req: FastifyRequest, reply: FastifyReply, type: string, value: number | undefined) =>
         paused(reply, `${type} ${value === undefined ? '' : Math.round(value)}`.trim())) as never,
     });
+    opts.pressureProbe?.(() => app.isUnderPressure());
     if (opts.pressureChecks.length > 0) {
       app.addHook('onRequest', async (_req, reply) => {
         for (const check of opts.pressureChecks) {

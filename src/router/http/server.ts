@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { maxHeaderSize } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
@@ -6,6 +7,7 @@ import { compileSchema } from '../../alert/schema.ts';
 import { PeregrineError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import { requestError } from './errors.ts';
+import { AlertFastLane } from './fast-lane.ts';
 import { ingestRoutes, type IngestOptions, type PressureCheck, type RouteHandler } from './ingest.ts';
 import { opsRoutes, type OpsOptions } from './ops.ts';
 import { plainSidePort } from './plain-side-port.ts';
@@ -37,6 +39,8 @@ export interface HttpSurface {
   addRoute(method: string, path: string, handler: RouteHandler): void;
   /** While a check returns a reason, input routes answer 503 with Retry-After. */
   addPressureCheck(check: PressureCheck): void;
+  /** The alert fast lane (plain HTTP only): connections open on it and what it served. */
+  readonly fastLane: { readonly size: number; readonly counts: { direct: number; viaFastify: number } } | undefined;
   listen(): Promise<{ port: number; address: string }>;
   /** Stops accepting, lets requests finish for `graceMs` (CLOSE_GRACE_MS), then cuts the remaining connections. */
   close(graceMs?: number): Promise<void>;
@@ -82,15 +86,34 @@ export function createHttpSurface(config: HttpConfig, log: Logger, handlers: Han
   const extraRoutes: { method: string; path: string; handler: RouteHandler }[] = [];
   const plugins: FastifyPluginAsync[] = [];
   let side: FastifyInstance | undefined;
+  let underPressure = () => false;
   app.register(opsRoutes({ ...handlers, ...(config.authmetrics && config.authtoken ? { metricsToken: config.authtoken } : {}) }));
   app.register(ingestRoutes({
     ...handlers, authtoken: config.authtoken, bodylimit: config.bodylimit,
     maxEventLoopDelayMs: MAX_EVENT_LOOP_DELAY_MS, retryAfterSeconds: RETRY_AFTER_SECONDS,
     pressureChecks, extraRoutes, plugins,
+    pressureProbe: (probe) => { underPressure = probe; },
   }));
+  // Plain HTTP serves POST / on the fast lane (fast-lane.ts); through TLS the lane would see only ciphertext.
+  const lane = config.tlsserver.deploy ? undefined : new AlertFastLane(app.server, {
+    bodylimit: config.bodylimit, authtoken: config.authtoken, retryAfterSeconds: RETRY_AFTER_SECONDS,
+    maxHeadBytes: maxHeaderSize, requestTimeoutMs: REQUEST_TIMEOUT_MS, keepAliveTimeoutMs: app.server.keepAliveTimeout, log,
+    paused: () => underPressure() || pressureChecks.some((check) => check() !== undefined),
+    ...(handlers.admit ? { admit: handlers.admit } : {}),
+    accept: handlers.accept,
+    rejected: handlers.rejected,
+    async inject(r) {
+      const res = await app.inject({
+        method: r.method as 'POST', url: r.url, headers: r.headers, payload: r.body,
+        ...(r.remoteAddress ? { remoteAddress: r.remoteAddress } : {}),
+      });
+      return { status: res.statusCode, headers: res.headers, body: res.rawPayload };
+    },
+  });
 
   return {
     app,
+    fastLane: lane,
     registerIngest: (plugin) => { plugins.push(plugin); },
     addRoute: (method, path, handler) => { extraRoutes.push({ method: method.toUpperCase(), path, handler }); },
     addPressureCheck: (check) => { pressureChecks.push(check); },
@@ -116,9 +139,9 @@ export function createHttpSurface(config: HttpConfig, log: Logger, handlers: Han
       return { port: a.port, address: a.address };
     },
     async close(graceMs = CLOSE_GRACE_MS) {
-      const cut = setTimeout(() => app.server.closeAllConnections(), graceMs);
+      const cut = setTimeout(() => { app.server.closeAllConnections(); lane?.destroyAll(); }, graceMs);
       try {
-        await Promise.all([app.close(), side?.close()]);
+        await Promise.all([app.close(), side?.close(), lane?.close(graceMs)]);
       } finally {
         clearTimeout(cut);
       }

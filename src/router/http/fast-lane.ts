@@ -1,0 +1,374 @@
+import { STATUS_CODES, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { parseJson } from '../../alert/json.ts';
+import { validateFalcoAlert } from '../../alert/schema.ts';
+import type { Logger } from '../../log.ts';
+import { redactText } from '../../redact.ts';
+import { bearerMatches } from './auth.ts';
+import { bodyFraming, decodeChunked, keepsAlive, parseHead, type RequestHead } from './http1.ts';
+import type { SubmitResult } from './ingest.ts';
+
+/** A request the lane hands to fastify as it came, and fastify's answer. */
+export interface InjectRequest { method: string; url: string; headers: Record<string, string>; body: Buffer; remoteAddress: string | undefined }
+export interface InjectResponse { status: number; headers: Record<string, string | string[] | number | undefined>; body: Buffer }
+
+export interface FastLaneOptions {
+  bodylimit: number;
+  authtoken: string;
+  retryAfterSeconds: number;
+  /** A request head (request line and headers) must fit in this, as node:http's maxHeaderSize. */
+  maxHeadBytes: number;
+  /** A request must arrive whole within this. */
+  requestTimeoutMs: number;
+  /** An idle kept-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  log: Logger;
+  /** True while the input's checks (event-loop delay, pressure checks) refuse input; fastify then answers. */
+  paused(): boolean;
+  admit?(): Promise<void> | undefined;
+  /** Takes a body that passed the alert schema; resolves once it is spooled. */
+  accept(body: unknown): Promise<SubmitResult>;
+  /** Counts a request refused before accept (too large, malformed framing). */
+  rejected(): void;
+  /** Serves a request through fastify's routes (anything but a valid alert on POST /). */
+  inject(req: InjectRequest): Promise<InjectResponse>;
+}
+
+/**
+ * The alert input's fast lane: POST / served on the raw connection, fastify for everything else.
+ *
+ * Why: flat out, node:http's request and response objects and fastify's hooks cost ~60-100 µs of the main
+ * thread per alert, several times what parsing, validating and spooling it costs, and the one thread is
+ * what bounds the router's input. The lane takes over the http.Server's connections: a connection whose
+ * first request is POST / (what Falco and Falcosidekick-style senders keep open) stays on the lane, which
+ * frames requests itself (http1.ts) and answers valid alerts after the spool append, as the route does.
+ * Any other first request hands the connection to node:http, so the UI, /metrics and /k8s-audit are
+ * served as before. On a lane connection, a request the lane does not serve itself (another path, a bad
+ * token, input paused, an invalid alert) goes through fastify's routes by inject(), so every answer that
+ * is not a 200 is fastify's own. TLS servers do not use the lane (it sees only ciphertext).
+ */
+export class AlertFastLane {
+  private readonly connections = new Set<LaneConnection>();
+  private readonly httpConnectionListener: (socket: Socket) => void;
+  private readonly sweepTimer: NodeJS.Timeout;
+  private closing = false;
+  private dateText = '';
+  private dateUntil = 0;
+
+  private readonly server: Server;
+  readonly opts: FastLaneOptions;
+
+  constructor(server: Server, opts: FastLaneOptions) {
+    this.server = server;
+    this.opts = opts;
+    const own = server.listeners('connection').find((l) => l.name === 'connectionListener');
+    if (!own) throw new Error('fast lane: the http server has no connection listener of its own');
+    this.httpConnectionListener = own as (socket: Socket) => void;
+    server.removeListener('connection', own as (socket: Socket) => void);
+    server.on('connection', (socket: Socket) => {
+      if (this.closing) { socket.destroy(); return; }
+      const c = new LaneConnection(this, socket);
+      this.connections.add(c);
+    });
+    this.sweepTimer = setInterval(() => this.sweep(), 1000);
+    this.sweepTimer.unref();
+  }
+
+  /** Alerts answered on the lane itself, and requests it passed to fastify (for tests and debugging). */
+  readonly counts = { direct: 0, viaFastify: 0 };
+
+  /** Lane connections open now. */
+  get size(): number { return this.connections.size; }
+
+  get isClosing(): boolean { return this.closing; }
+
+  /** Gives a connection whose first request is not an alert to node:http, with the bytes read so far. */
+  handOff(c: LaneConnection, socket: Socket, unread: Buffer | null): void {
+    this.connections.delete(c);
+    if (unread && unread.length > 0) socket.unshift(unread);
+    this.httpConnectionListener.call(this.server, socket);
+  }
+
+  forget(c: LaneConnection): void { this.connections.delete(c); }
+
+  /** The Date header, recomputed once a second as node:http does. */
+  date(): string {
+    const now = Date.now();
+    if (now >= this.dateUntil) {
+      this.dateText = new Date(now).toUTCString();
+      this.dateUntil = now - (now % 1000) + 1000;
+    }
+    return this.dateText;
+  }
+
+  /** Stops serving: idle connections close now, busy ones after their answer; after `graceMs` all are cut. */
+  async close(graceMs: number): Promise<void> {
+    this.closing = true;
+    clearInterval(this.sweepTimer);
+    for (const c of this.connections) c.closeWhenIdle();
+    if (this.connections.size === 0) return;
+    await new Promise<void>((resolve) => {
+      const cut = setTimeout(() => { for (const c of this.connections) c.destroy(); resolve(); }, graceMs);
+      const check = setInterval(() => {
+        if (this.connections.size > 0) return;
+        clearTimeout(cut);
+        clearInterval(check);
+        resolve();
+      }, 20);
+      cut.unref();
+    });
+  }
+
+  /** Cuts every lane connection now. */
+  destroyAll(): void {
+    for (const c of this.connections) c.destroy();
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const c of this.connections) c.checkTimeouts(now);
+  }
+}
+
+const EXPECT_CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
+// Past this many unread bytes while a request is being answered, the socket stops reading until it is done.
+const MAX_BUFFERED = 1 << 20;
+
+/** One client connection on the lane: requests are framed and answered in order, one at a time. */
+class LaneConnection {
+  private buf: Buffer | null = null;
+  private pos = 0;
+  private first = true;
+  private busy = false;
+  private ended = false;
+  private closeAfter = false;
+  private continued = false;
+  private partialSince = 0;
+  private idleSince = Date.now();
+  private paused = false;
+  // After an answer that ends the connection, nothing more is read from it.
+  private finished = false;
+
+  private readonly lane: AlertFastLane;
+  private readonly socket: Socket;
+
+  constructor(lane: AlertFastLane, socket: Socket) {
+    this.lane = lane;
+    this.socket = socket;
+    socket.setNoDelay(true);
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
+    socket.on('error', this.onError);
+    socket.on('close', this.onClose);
+  }
+
+  private readonly onData = (d: Buffer): void => {
+    if (this.finished) return;
+    if (this.buf === null || this.pos >= this.buf.length) {
+      this.buf = d;
+      this.pos = 0;
+    } else {
+      this.buf = Buffer.concat([this.buf.subarray(this.pos), d]);
+      this.pos = 0;
+    }
+    if (this.busy) {
+      if (this.buf.length > MAX_BUFFERED + this.lane.opts.bodylimit && !this.paused) {
+        this.paused = true;
+        this.socket.pause();
+      }
+      return;
+    }
+    this.pump();
+  };
+
+  private readonly onEnd = (): void => {
+    this.ended = true;
+    if (!this.busy) this.socket.end();
+  };
+
+  private readonly onError = (): void => { this.socket.destroy(); };
+
+  private readonly onClose = (): void => { this.lane.forget(this); };
+
+  closeWhenIdle(): void {
+    this.closeAfter = true;
+    if (!this.busy) this.socket.end();
+  }
+
+  destroy(): void { this.socket.destroy(); }
+
+  checkTimeouts(now: number): void {
+    if (this.busy) return;
+    const o = this.lane.opts;
+    if (this.partialSince > 0 && now - this.partialSince > o.requestTimeoutMs) {
+      this.fail(408, `request not received within ${o.requestTimeoutMs} ms`);
+    } else if (this.partialSince === 0 && now - this.idleSince > o.keepAliveTimeoutMs) {
+      this.socket.destroy();
+    }
+  }
+
+  /** Frames and serves the requests buffered so far, one at a time. */
+  private pump(): void {
+    const o = this.lane.opts;
+    while (!this.busy && this.buf !== null && this.pos < this.buf.length && !this.socket.destroyed) {
+      const buf = this.buf;
+      const h = parseHead(buf, this.pos, o.maxHeadBytes);
+      if (h.kind === 'partial') return this.waitMore();
+      if (h.kind === 'error') {
+        if (this.first) return this.handOff();
+        return this.fail(h.status, h.error);
+      }
+      const head = h.head;
+      if (this.first) {
+        this.first = false;
+        if (!isAlertPost(head)) return this.handOff();
+      }
+      const framing = bodyFraming(head, o.bodylimit);
+      if (framing.kind === 'error') {
+        o.rejected();
+        return this.fail(framing.status, framing.error);
+      }
+      let body: Buffer;
+      let end: number;
+      if (framing.kind === 'length') {
+        end = head.bodyStart + framing.length;
+        if (buf.length < end) return this.waitMore(head);
+        body = buf.subarray(head.bodyStart, end);
+      } else {
+        const c = decodeChunked(buf, head.bodyStart, o.bodylimit);
+        if (c.kind === 'partial') return this.waitMore(head);
+        if (c.kind === 'error') {
+          o.rejected();
+          return this.fail(c.status, c.error);
+        }
+        body = c.body;
+        end = c.end;
+      }
+      this.pos = end;
+      this.partialSince = 0;
+      this.continued = false;
+      this.busy = true;
+      void this.serve(head, body);
+    }
+    if (this.buf !== null && this.pos >= this.buf.length) this.buf = null;
+  }
+
+  /** Not all of the request is here yet: wait, saying 100 Continue to a client that waits for it. */
+  private waitMore(head?: RequestHead): void {
+    if (this.partialSince === 0) this.partialSince = Date.now();
+    if (head && !this.continued && head.minor === 1 && head.headers.expect?.toLowerCase() === '100-continue') {
+      this.continued = true;
+      this.socket.write(EXPECT_CONTINUE);
+    }
+  }
+
+  private handOff(): void {
+    const s = this.socket;
+    s.removeListener('data', this.onData);
+    s.removeListener('end', this.onEnd);
+    s.removeListener('error', this.onError);
+    s.removeListener('close', this.onClose);
+    const unread = this.buf === null ? null : this.buf.subarray(this.pos);
+    this.buf = null;
+    this.lane.handOff(this, s, unread);
+  }
+
+  private async serve(head: RequestHead, body: Buffer): Promise<void> {
+    const keep = keepsAlive(head) && !this.lane.isClosing;
+    try {
+      const direct = this.alertBody(head, body);
+      if (direct === undefined) {
+        this.lane.counts.viaFastify++;
+        await this.viaFastify(head, body, keep);
+      } else {
+        const o = this.lane.opts;
+        this.lane.counts.direct++;
+        const wait = o.admit?.();
+        if (wait) await wait;
+        const r = await o.accept(direct);
+        if (r.ok) this.answer(200, `{"uuid":"${r.alert.uuid}"}`, keep);
+        else if (r.busy) this.answer(503, JSON.stringify({ error: redactText(r.error) }), keep, `retry-after: ${o.retryAfterSeconds}\r\n`);
+        else this.answer(400, JSON.stringify({ error: redactText(r.error) }), keep);
+      }
+    } catch (err) {
+      this.lane.opts.log.error({ err: (err as Error).message, url: head.target }, 'request failed');
+      this.answer(500, '{"error":"internal error"}', false);
+    }
+    this.done(keep);
+  }
+
+  /** The decoded alert when the lane may take it itself; undefined when fastify must answer. */
+  private alertBody(head: RequestHead, body: Buffer): unknown {
+    const o = this.lane.opts;
+    if (!isAlertPost(head) || body.length === 0 || head.headers['content-encoding'] !== undefined) return undefined;
+    if (o.authtoken && !bearerMatches(head.headers.authorization, o.authtoken)) return undefined;
+    if (o.paused()) return undefined;
+    let decoded: unknown;
+    try {
+      decoded = parseJson(body.toString('utf8'));
+    } catch {
+      return undefined;
+    }
+    return validateFalcoAlert(decoded) ? decoded : undefined;
+  }
+
+  private async viaFastify(head: RequestHead, body: Buffer, keep: boolean): Promise<void> {
+    const res = await this.lane.opts.inject({
+      method: head.method, url: head.target, headers: head.headers, body, remoteAddress: this.socket.remoteAddress,
+    });
+    let extra = '';
+    for (const [k, v] of Object.entries(res.headers)) {
+      if (v === undefined || SKIPPED_HEADERS.has(k)) continue;
+      for (const one of Array.isArray(v) ? v : [v]) extra += `${k}: ${one}\r\n`;
+    }
+    this.writeResponse(res.status, extra, head.method === 'HEAD' ? Buffer.alloc(0) : res.body, keep);
+  }
+
+  private answer(status: number, json: string, keep: boolean, extra = ''): void {
+    this.writeResponse(status, `content-type: application/json; charset=utf-8\r\n${extra}`, json, keep);
+  }
+
+  private writeResponse(status: number, headers: string, body: string | Buffer, keep: boolean): void {
+    if (this.socket.destroyed) return;
+    const o = this.lane.opts;
+    const length = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+    const conn = keep && !this.closeAfter ? `connection: keep-alive\r\nkeep-alive: timeout=${Math.floor(o.keepAliveTimeoutMs / 1000)}\r\n` : 'connection: close\r\n';
+    const text = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${headers}content-length: ${length}\r\ndate: ${this.lane.date()}\r\n${conn}\r\n`;
+    if (typeof body === 'string') this.socket.write(text + body);
+    else {
+      this.socket.cork();
+      this.socket.write(text, 'latin1');
+      if (body.length > 0) this.socket.write(body);
+      this.socket.uncork();
+    }
+  }
+
+  private done(keep: boolean): void {
+    this.busy = false;
+    this.idleSince = Date.now();
+    if (!keep || this.closeAfter || this.ended) {
+      this.socket.end();
+      return;
+    }
+    if (this.paused) {
+      this.paused = false;
+      this.socket.resume();
+    }
+    this.pump();
+  }
+
+  /** Answers an error the request's framing makes unrecoverable, and closes the connection. */
+  private fail(status: number, error: string): void {
+    this.answer(status, JSON.stringify({ error }), false);
+    this.finished = true;
+    this.buf = null;
+    this.socket.end();
+  }
+}
+
+// Set by the lane itself for the connection it keeps or closes.
+const SKIPPED_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'date']);
+
+function isAlertPost(head: RequestHead): boolean {
+  return head.method === 'POST' && (head.target === '/' || head.target.startsWith('/?'));
+}
