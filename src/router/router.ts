@@ -30,6 +30,8 @@ export { RETRY_AFTER_SECONDS };
 const DEGRADED_SPOOL_RATIO = 0.8;
 /** How long in-flight requests may finish after shutdown starts before their connections are cut. */
 const INPUT_GRACE_MS = 1000;
+/** Input requests taken per event-loop turn while an output is behind (see where inputTurns is made). */
+const INPUT_PER_TURN_WHILE_BEHIND = 16;
 
 export interface Router {
   /** Starts the HTTP input; port 0 in the config picks a free port (tests). */
@@ -177,13 +179,15 @@ export async function createRouter(config: PeregrineConfig,
     return metrics.scrape();
   }
 
-  // While an output is behind (alerts waiting for a slot longer than sending takes), at most 4 input
-  // requests per event-loop turn (see TurnBudget). 1 gave delivery the largest share, but each turn's
-  // requests are one group commit of the spool, so input fell to one alert per disk write (~250/s here); 4
-  // kept ~650-900/s on this 2-core machine with a third of the accepted alerts delivered during the load.
+  // While an output is behind (alerts waiting for a slot longer than sending takes), at most 16 input
+  // requests per event-loop turn (see TurnBudget), so a flood from many clients cannot make turns so long
+  // that delivery gets few round trips. 1 gave delivery the largest share but held input to one alert per
+  // spool write. With the fast lane (an input request ~60 µs), bench/router.ts flat out, 3 runs each:
+  // 4 a turn took 5.5-8.9k alerts/s and delivered 10-15k during the 8 s; 16 took 9.8-10.2k/s and delivered
+  // 11-12k; no bound at all the same as 16 (the bench's 32 connections). The delivery rate held; input rose.
   // Outputs that keep up are not counted even while sending: pacing input for them (as when any busy output
-  // counted) held NATS flat out and every run with the ui output on to 4 requests a turn for nothing.
-  const inputTurns = new TurnBudget(4, () => instances.some((i) => i.queue.behind));
+  // counted) held NATS flat out and every run with the ui output on to a few requests a turn for nothing.
+  const inputTurns = new TurnBudget(INPUT_PER_TURN_WHILE_BEHIND, () => instances.some((i) => i.queue.behind));
   let http: HttpSurface;
   try {
     http = createHttpSurface(config, log, {

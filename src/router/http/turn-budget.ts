@@ -8,7 +8,7 @@
  * got one round trip per long turn: in a profile of a flat-out run, 3-6 % of the alerts accepted during
  * the load were delivered during it. Clients send their next request only after our answer, so holding
  * answers beyond the budget bounds the input work of every turn; turns stay short and delivery gets its
- * round trips (33-40 % with a budget of 1 before the spool; the router uses 4, see router.ts). When no
+ * round trips (33-40 % with a budget of 1 before the spool; the router uses 16, see router.ts). When no
  * output has work for the loop (idle, or only alerts waiting out a backoff) nothing waits.
  */
 export class TurnBudget {
