@@ -245,3 +245,35 @@ test('shutdown closes kept-alive lane connections without waiting for the grace 
   assert.ok(await idle.closedByServer(1000));
   assert.ok(await busy.closedByServer(1000));
 });
+
+test('a request split at any byte across two TCP writes is framed the same (Content-Length and chunked)', async () => {
+  const receiver = await HttpReceiver.start();
+  const r = await startRouter(`webhook:\n  address: "${receiver.url}/"\n`);
+  try {
+    const c = await RawClient.open(r.url);
+    c.socket.setNoDelay(true);
+    const body = alertText('split');
+    const shapes = [
+      post(body),
+      `POST / HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n10\r\n${body.slice(0, 16)}\r\n${(body.length - 16).toString(16)}\r\n${body.slice(16)}\r\n0\r\n\r\n`,
+    ];
+    let sent = 0;
+    for (const text of shapes) {
+      for (let cut = 1; cut < text.length; cut += 5) {
+        c.send(text.slice(0, cut));
+        await new Promise((ok) => setImmediate(ok));
+        c.send(text.slice(cut));
+        const res = await c.response();
+        assert.equal(res.status, 200, `cut at ${cut}: ${res.body}`);
+        sent++;
+      }
+    }
+    await receiver.waitFor(sent, 30_000);
+    assert.equal(r.router.http.fastLane!.counts.direct, sent);
+    assert.equal(r.router.http.fastLane!.counts.viaFastify, 0);
+    c.end();
+  } finally {
+    await r.router.close({ drainMs: 0 });
+    await receiver.close();
+  }
+});
