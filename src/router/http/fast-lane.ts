@@ -3,10 +3,9 @@ import type { Socket } from 'node:net';
 import { parseJson } from '../../alert/json.ts';
 import { validateFalcoAlert } from '../../alert/schema.ts';
 import type { Logger } from '../../log.ts';
-import { redactText } from '../../redact.ts';
 import { bearerMatches } from './auth.ts';
 import { bodyFraming, decodeChunked, keepsAlive, parseHead, type RequestHead } from './http1.ts';
-import type { SubmitResult } from './ingest.ts';
+import { submitAnswer, type SubmitResult } from './ingest.ts';
 
 /** A request the lane hands to fastify as it came, and fastify's answer. */
 export interface InjectRequest { method: string; url: string; headers: Record<string, string>; body: Buffer; remoteAddress: string | undefined }
@@ -286,9 +285,8 @@ class LaneConnection {
         const wait = o.admit?.();
         if (wait) await wait;
         const r = await o.accept(direct);
-        if (r.ok) this.answer(200, `{"uuid":"${r.alert.uuid}"}`, keep);
-        else if (r.busy) this.answer(503, JSON.stringify({ error: redactText(r.error) }), keep, `retry-after: ${o.retryAfterSeconds}\r\n`);
-        else this.answer(400, JSON.stringify({ error: redactText(r.error) }), keep);
+        const a = submitAnswer(r, o.retryAfterSeconds);
+        this.answer(a.status, JSON.stringify(a.body), keep, a.retryAfter ? `retry-after: ${a.retryAfter}\r\n` : '');
       }
     } catch (err) {
       this.lane.opts.log.error({ err: (err as Error).message, url: head.target }, 'request failed');

@@ -35,6 +35,13 @@ export interface IngestOptions {
   pressureProbe?(underPressure: () => boolean): void;
 }
 
+/** The answer to a submitted alert: 200 with its uuid, 503 + Retry-After when it could not be spooled, else 400. */
+export function submitAnswer(r: SubmitResult, retryAfterSeconds: number): { status: number; body: object; retryAfter?: string } {
+  if (r.ok) return { status: 200, body: { uuid: r.alert.uuid } };
+  if (r.busy) return { status: 503, body: { error: redactText(r.error) }, retryAfter: String(retryAfterSeconds) };
+  return { status: 400, body: { error: redactText(r.error) } };
+}
+
 /**
  * Everything that takes input: POST /, POST /test and the routes other parts add. They share the bearer
  * token, the pressure checks (503 + Retry-After) and the body limit; health and metrics stay outside so
@@ -77,9 +84,9 @@ export function ingestRoutes(opts: IngestOptions): FastifyPluginAsync {
     });
 
     const answer = (r: SubmitResult, reply: FastifyReply) => {
-      if (r.ok) return { uuid: r.alert.uuid };
-      if (r.busy) return reply.code(503).header('retry-after', String(opts.retryAfterSeconds)).send({ error: redactText(r.error) });
-      return reply.code(400).send({ error: redactText(r.error) });
+      const a = submitAnswer(r, opts.retryAfterSeconds);
+      if (a.retryAfter) reply.header('retry-after', a.retryAfter);
+      return reply.code(a.status).send(a.body);
     };
     app.post('/', { schema: { body: falcoAlertSchema } }, async (req, reply) => {
       const wait = opts.admit?.();
