@@ -25,7 +25,7 @@ export async function attachUi(config: PeregrineConfig, log: Logger): Promise<Ui
   }
   let store;
   try {
-    store = await acquireStore(storeOptions(ui));
+    store = await acquireStore(storeOptions(ui), { log });
   } catch (err) {
     // Like any output that cannot start: the router runs without it, and the log says why.
     log.error({ err: (err as Error).message }, 'ui: the alert store cannot be opened; /ui/ and /api/v1 are off');

@@ -296,4 +296,35 @@ describe('the store on its own thread', () => {
     writeFileSync(blocker, '');
     await assert.rejects(openThreadedStore({ file: join(blocker, 'ui.sqlite'), retentionMs: 0, maxBytes: 0 }), /ui\.dbfile: cannot create the directory/);
   });
+
+  test('a thread that runs out of its heap is started again on the same file; calls meanwhile fail as "down"', async () => {
+    const { openThreadedStore, STORE_THREAD_DOWN } = await import('../../src/ui/store/threaded.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'peregrine-ui-restart-'));
+    const logged: string[] = [];
+    const log = { error: (_o: object, msg: string) => logged.push(msg), warn: (_o: object, msg: string) => logged.push(msg) };
+    const store = await openThreadedStore({ file: join(dir, 'ui.sqlite'), retentionMs: 0, maxBytes: 0 }, { log, heapMb: 16 });
+    try {
+      const announced: number[] = [];
+      store.onInsert((rows) => announced.push(...rows.map((r) => r.id)));
+      await store.insert(seedAlerts(100, T0, T0 + HOUR, 3));
+      // One batch far larger than the thread's 16 MiB heap: the thread dies of it, not the test process.
+      const huge = seedAlerts(1000, T0, T0 + HOUR, 3).map((a) => ({ ...a, output: a.output + 'x'.repeat(40_000) }));
+      await assert.rejects(store.insert(huge), (err: Error & { code?: string }) => err.code === STORE_THREAD_DOWN);
+      await assert.rejects(store.total({}), (err: Error & { code?: string }) => err.code === STORE_THREAD_DOWN);
+      let total: number | undefined;
+      for (let i = 0; i < 100 && total === undefined; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        total = await store.total({}).catch(() => undefined);
+      }
+      assert.equal(total, 100, 'the restarted thread reads what was stored before');
+      await store.insert(seedAlerts(5, T0 + 2 * HOUR, T0 + 3 * HOUR, 1));
+      assert.equal(await store.total({}), 105);
+      // Live announcements resume on the new thread.
+      while (announced.length < 105) await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(logged, ['ui store thread died; restarting it', 'ui store thread restarted']);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { AsyncAlertStore, StoreOptions } from './contract.ts';
-import { openThreadedStore } from './threaded.ts';
+import { openThreadedStore, type ThreadOptions } from './threaded.ts';
 
 /**
  * One store per database file in the process: the `ui` output writes to it and /api/v1 reads it, each
@@ -8,11 +8,12 @@ import { openThreadedStore } from './threaded.ts';
  */
 const open = new Map<string, { store: Promise<AsyncAlertStore>; refs: number }>();
 
-export async function acquireStore(opts: StoreOptions): Promise<AsyncAlertStore> {
+/** `thread` applies when this call opens the store (the first holder's logger reports the thread's restarts). */
+export async function acquireStore(opts: StoreOptions, thread: ThreadOptions = {}): Promise<AsyncAlertStore> {
   const key = opts.file === ':memory:' ? opts.file : resolve(opts.file);
   let entry = open.get(key);
   if (!entry) {
-    entry = { store: openThreadedStore({ ...opts, file: key }), refs: 0 };
+    entry = { store: openThreadedStore({ ...opts, file: key }, thread), refs: 0 };
     open.set(key, entry);
     entry.store.catch(() => open.delete(key));
   }
