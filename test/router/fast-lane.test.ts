@@ -277,3 +277,16 @@ test('a request split at any byte across two TCP writes is framed the same (Cont
     await receiver.close();
   }
 });
+
+test('a client that pipelines requests and half-closes gets every answer, then the end', async () => {
+  const r = await startRouter('');
+  try {
+    const c = await RawClient.open(r.url);
+    c.socket.end(post(alertText('a')) + post(alertText('b')) + post(alertText('c')));
+    for (let i = 0; i < 3; i++) assert.equal((await c.response()).status, 200);
+    assert.ok(await c.closedByServer());
+    assert.equal(r.router.http.fastLane!.counts.direct, 3);
+  } finally {
+    await r.router.close({ drainMs: 0 });
+  }
+});

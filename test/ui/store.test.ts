@@ -9,6 +9,7 @@ import type { AlertFilter, AlertStore } from '../../src/ui/store/contract.ts';
 import { openSqliteStore } from '../../src/ui/store/sqlite-store.ts';
 import { ftsQuery } from '../../src/ui/store/fts.ts';
 import { seedAlerts } from '../support/seed-alerts.ts';
+import { capturingLogger } from '../support/log-capture.ts';
 
 const T0 = Date.parse('2026-11-20T00:00:00Z');
 const HOUR = 3_600_000;
@@ -300,8 +301,7 @@ describe('the store on its own thread', () => {
   test('a thread that runs out of its heap is started again on the same file; calls meanwhile fail as "down"', async () => {
     const { openThreadedStore, STORE_THREAD_DOWN } = await import('../../src/ui/store/threaded.ts');
     const dir = mkdtempSync(join(tmpdir(), 'peregrine-ui-restart-'));
-    const logged: string[] = [];
-    const log = { error: (_o: object, msg: string) => logged.push(msg), warn: (_o: object, msg: string) => logged.push(msg) };
+    const { log, lines } = capturingLogger();
     const store = await openThreadedStore({ file: join(dir, 'ui.sqlite'), retentionMs: 0, maxBytes: 0 }, { log, heapMb: 16 });
     try {
       const announced: number[] = [];
@@ -321,7 +321,7 @@ describe('the store on its own thread', () => {
       assert.equal(await store.total({}), 105);
       // Live announcements resume on the new thread.
       while (announced.length < 105) await new Promise((r) => setTimeout(r, 10));
-      assert.deepEqual(logged, ['ui store thread died; restarting it', 'ui store thread restarted']);
+      assert.deepEqual(lines.map((l) => l.msg), ['ui store thread died; restarting it', 'ui store thread restarted']);
     } finally {
       await store.close();
       rmSync(dir, { recursive: true, force: true });

@@ -289,8 +289,13 @@ class LaneConnection {
         this.answer(a.status, JSON.stringify(a.body), keep, a.retryAfter ? `retry-after: ${a.retryAfter}\r\n` : '');
       }
     } catch (err) {
-      this.lane.opts.log.error({ err: (err as Error).message, url: head.target }, 'request failed');
-      this.answer(500, '{"error":"internal error"}', false);
+      if (this.lane.isClosing) {
+        // fastify refuses inject() once it is closing: the sender is told to come back, as for any input then.
+        this.answer(503, '{"error":"shutting down; retry later"}', false, `retry-after: ${this.lane.opts.retryAfterSeconds}\r\n`);
+      } else {
+        this.lane.opts.log.error({ err: (err as Error).message, url: head.target }, 'request failed');
+        this.answer(500, '{"error":"internal error"}', false);
+      }
     }
     this.done(keep);
   }
@@ -344,7 +349,7 @@ class LaneConnection {
   private done(keep: boolean): void {
     this.busy = false;
     this.idleSince = Date.now();
-    if (!keep || this.closeAfter || this.ended) {
+    if (!keep || this.closeAfter) {
       this.socket.end();
       return;
     }
@@ -353,6 +358,8 @@ class LaneConnection {
       this.socket.resume();
     }
     this.pump();
+    // A client that sent its last requests and half-closed still gets every answer before the end.
+    if (this.ended && !this.busy) this.socket.end();
   }
 
   /** Answers an error the request's framing makes unrecoverable, and closes the connection. */
