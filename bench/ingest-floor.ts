@@ -1,5 +1,6 @@
 // Ingest floor: `node bench/ingest-floor.ts [--seconds=10] [--rounds=3] [--connections=32] [--falcosidekick=PATH]
-//               [--programs=node-floor,peregrine,falcosidekick] [--rate=0]` (--rate: alerts/s, 0 = flat out)
+//               [--programs=node-floor,peregrine,falcosidekick] [--rate=0]` (--rate: alerts/s, 0 = flat out;
+//               --programs may also name net-floor, a node:net server below node:http)
 // How many alerts per second each program accepts flat out with NO output, with the same load generator as
 // bench/router.ts (bench/support/load.ts, a worker thread, keep-alive connections):
 //   node-floor     a bare node:http server that reads the body, JSON.parses it and answers 200: what any
@@ -41,7 +42,32 @@ s.keepAliveTimeout = 60000;
 s.listen(Number(process.argv[1]), '127.0.0.1');
 `;
 
+// A floor below node:http (--programs=net-floor): node:net, the request framed by hand (Content-Length only),
+// the body JSON.parsed, a fixed answer. What a Node input costs with no HTTP library at all.
+const NET_FLOOR_SERVER = `
+const net = require('node:net');
+const ANSWER = Buffer.from('HTTP/1.1 200 OK\\r\\ncontent-type: application/json\\r\\ncontent-length: 2\\r\\n\\r\\n{}');
+net.createServer((sock) => {
+  let buf = null;
+  sock.on('data', (d) => {
+    buf = buf ? Buffer.concat([buf, d]) : d;
+    for (;;) {
+      const end = buf.indexOf('\\r\\n\\r\\n');
+      if (end < 0) return;
+      const m = /\\r\\ncontent-length:\\s*(\\d+)/i.exec(buf.toString('latin1', 0, end));
+      const length = m ? Number(m[1]) : 0;
+      if (buf.length < end + 4 + length) return;
+      if (length > 0) JSON.parse(buf.toString('utf8', end + 4, end + 4 + length));
+      sock.write(ANSWER);
+      buf = buf.length === end + 4 + length ? null : buf.subarray(end + 4 + length);
+      if (!buf) return;
+    }
+  });
+}).listen(Number(process.argv[1]), '127.0.0.1');
+`;
+
 async function start(program: string, port: number): Promise<ChildProcess> {
+  if (program === 'net-floor') return spawn(process.execPath, ['-e', NET_FLOOR_SERVER, String(port)], { stdio: 'ignore' });
   if (program === 'node-floor') return spawn(process.execPath, ['-e', FLOOR_SERVER, String(port)], { stdio: 'ignore' });
   if (program === 'falcosidekick') {
     const dir = mkdtempSync(join(tmpdir(), 'bench-floor-fs-'));
