@@ -36,6 +36,8 @@ export const webhookOutput = defineOutput({
   }),
   isEnabled: (c) => c.address !== '',
   delivery: { adaptive: true },
+  // Custom headers (tokens, often) are left out: the warm-up's server has no use for them.
+  warmUpAt: (c, url) => ({ ...c, address: url, customheaders: {} }),
   create(c, ctx) {
     if (!/^https?:\/\//.test(c.address)) throw new Error(`webhook.address "${c.address}" is not an http(s) URL`);
     const method = webhookMethod(c.method);

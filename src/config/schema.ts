@@ -108,6 +108,7 @@ export function buildConfigSchema(defs: readonly OutputDefinition[] = outputRegi
       extralabels: z.string().default('').meta({ description: 'Comma-separated output fields added as labels of falco_events_total (dots become "_").' }),
     }).prefault({}),
     drainms: z.int().min(0).max(MAX_TIMER_MS).default(10000).meta({ description: 'On shutdown, how long to keep delivering spooled alerts (what is left stays in the spool for the next start).' }),
+    warmup: z.boolean().default(true).meta({ description: '`peregrine route`: before the input opens, send 400 alerts through a private copy of the router (loopback only, its own spool and metrics; HTTP outputs aimed at its own receiver) so the first real alerts do not wait for V8 to compile the path. Nothing reaches the configured destinations, spool, metrics or UI store.' }),
     spool: spoolSchema.prefault({}).meta({ description: 'The durable on-disk log every accepted alert is written to before it is acknowledged.' }),
     detector: detectorSchema.prefault({}).meta({ description: 'The detection core (`peregrine run`): rules, stdout alerts, Kubernetes audit input, capture.' }),
     container: containerSchema.prefault({}).meta({ description: 'Container runtime metadata for container.* and k8s.* fields (`peregrine run`).' }),

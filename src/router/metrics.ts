@@ -131,7 +131,9 @@ export class RouterMetrics {
     name: 'promhttp_metric_handler_requests_in_flight', help: 'Current number of scrapes being served.', registers: [this.registry],
   });
 
-  constructor(labels: FalcoEventLabelConfig = { customfields: {}, templatedfields: {}, prometheus: { extralabels: '' } }) {
+  /** processMetrics false: no process/GC collectors (a throwaway instance, e.g. the start-up warm-up's). */
+  constructor(labels: FalcoEventLabelConfig = { customfields: {}, templatedfields: {}, prometheus: { extralabels: '' } },
+    opts: { processMetrics?: boolean } = {}) {
     const event = falcoEventLabels(labels);
     this.falcoEventLabels = event.of;
     this.skippedLabelFields = event.skipped;
@@ -140,7 +142,7 @@ export class RouterMetrics {
       labelNames: event.names, registers: [this.registry],
     });
     for (const code of ['200', '500', '503']) this.scrapes.inc({ code }, 0);
-    registerProcessMetrics(this.registry);
+    if (opts.processMetrics !== false) registerProcessMetrics(this.registry);
   }
 
   /** The /metrics body, counting the scrape as promhttp does. */

@@ -29,6 +29,11 @@ export interface OutputDefinition<S extends z.ZodType = z.ZodType> {
   isEnabled(config: z.output<S>): boolean;
   /** Per-output delivery defaults the user may override (Slack: 1 msg/s). */
   readonly delivery?: Partial<DeliveryTuning>;
+  /**
+   * The same config aimed at `url`, a plain-HTTP server on loopback that the start-up warm-up runs and
+   * answers 200 (src/router/warm-up/). Only outputs that send over HTTP can offer it; the others are not warmed.
+   */
+  warmUpAt?(config: z.output<S>, url: string): z.output<S>;
   /** Builds the sender; may connect. A failure here disables this output only, with a clear error. */
   create(config: z.output<S>, ctx: OutputContext): Sender | Promise<Sender>;
 }

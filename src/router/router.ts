@@ -59,10 +59,10 @@ const TEST_ALERT = {
 const rfc3339Now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
 export async function createRouter(config: PeregrineConfig,
-  opts: { log?: Logger; registry?: readonly OutputDefinition[] } = {}): Promise<Router> {
+  opts: { log?: Logger; registry?: readonly OutputDefinition[]; processMetrics?: boolean } = {}): Promise<Router> {
   const log = opts.log ?? silentLogger;
   registerConfigSecrets(config);
-  const metrics = new RouterMetrics(config);
+  const metrics = new RouterMetrics(config, { processMetrics: opts.processMetrics });
   if (metrics.skippedLabelFields.length > 0) {
     log.warn({ fields: metrics.skippedLabelFields }, 'these fields are not valid Prometheus label names and are not labels of falco_events_total');
   }
