@@ -57,13 +57,24 @@ export class AlertFastLane {
   private readonly server: Server;
   readonly opts: FastLaneOptions;
 
-  constructor(server: Server, opts: FastLaneOptions) {
+  /**
+   * Puts the lane in front of `server`'s connections. It finds node:http's own connection listener by its
+   * name; a Node whose listener is named otherwise gets no lane (logged), and node:http serves as before.
+   */
+  static attach(server: Server, opts: FastLaneOptions): AlertFastLane | undefined {
+    const own = server.listeners('connection').find((l) => l.name === 'connectionListener') as ((socket: Socket) => void) | undefined;
+    if (!own) {
+      opts.log.warn({ node: process.version }, 'http: node:http\'s connection listener not found; POST / is served by fastify (no fast lane)');
+      return undefined;
+    }
+    return new AlertFastLane(server, own, opts);
+  }
+
+  private constructor(server: Server, own: (socket: Socket) => void, opts: FastLaneOptions) {
     this.server = server;
     this.opts = opts;
-    const own = server.listeners('connection').find((l) => l.name === 'connectionListener');
-    if (!own) throw new Error('fast lane: the http server has no connection listener of its own');
-    this.httpConnectionListener = own as (socket: Socket) => void;
-    server.removeListener('connection', own as (socket: Socket) => void);
+    this.httpConnectionListener = own;
+    server.removeListener('connection', own);
     server.on('connection', (socket: Socket) => {
       if (this.closing) { socket.destroy(); return; }
       const c = new LaneConnection(this, socket);

@@ -95,7 +95,7 @@ export function createHttpSurface(config: HttpConfig, log: Logger, handlers: Han
     pressureProbe: (probe) => { underPressure = probe; },
   }));
   // Plain HTTP serves POST / on the fast lane (fast-lane.ts); through TLS the lane would see only ciphertext.
-  const lane = config.tlsserver.deploy ? undefined : new AlertFastLane(app.server, {
+  const lane = config.tlsserver.deploy ? undefined : AlertFastLane.attach(app.server, {
     bodylimit: config.bodylimit, authtoken: config.authtoken, retryAfterSeconds: RETRY_AFTER_SECONDS,
     maxHeadBytes: maxHeaderSize, requestTimeoutMs: REQUEST_TIMEOUT_MS, keepAliveTimeoutMs: app.server.keepAliveTimeout, log,
     paused: () => underPressure() || pressureChecks.some((check) => check() !== undefined),
