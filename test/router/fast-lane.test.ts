@@ -138,18 +138,13 @@ test('Expect: 100-continue is answered before the body; chunked bodies are read;
   }
 });
 
-test('on a lane connection, anything but a valid alert gets fastify\'s own answer: other paths, bad JSON, a bad alert, a wrong token', async () => {
+test('on a lane connection, a POST / the lane does not take gets fastify\'s own answer: bad JSON, a bad alert, a wrong token', async () => {
   const r = await startRouter('authtoken: s3cret\n');
   try {
     const c = await RawClient.open(r.url);
     const auth = 'authorization: Bearer s3cret\r\n';
     c.send(post(alertText('first'), auth));
     assert.equal((await c.response()).status, 200);
-
-    c.send('GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n');
-    const health = await c.response();
-    assert.equal(health.status, 200);
-    assert.equal((JSON.parse(health.body) as { status: string }).status, 'ok');
 
     c.send(post('{"rule": ', auth));
     const badJson = await c.response();
@@ -166,18 +161,37 @@ test('on a lane connection, anything but a valid alert gets fastify\'s own answe
     assert.equal(noToken.status, 401);
     assert.match((JSON.parse(noToken.body) as { error: string }).error, /bearer token/);
 
-    c.send(`POST /test HTTP/1.1\r\nhost: x\r\n${auth}content-length: 0\r\n\r\n`);
-    assert.equal((await c.response()).status, 200);
-
-    c.send('DELETE / HTTP/1.1\r\nhost: x\r\n\r\n');
-    assert.equal((await c.response()).status, 405);
-
     // Still the same connection, still on the lane.
     c.send(post(alertText('last'), auth));
     assert.equal((await c.response()).status, 200);
-    assert.deepEqual(r.router.http.fastLane!.counts, { direct: 2, viaFastify: 6 });
+    assert.deepEqual(r.router.http.fastLane!.counts, { direct: 2, viaFastify: 3, handedOff: 0 });
     const text = await r.router.metricsText();
     assert.match(text, /falcosidekick_inputs_total\{source="requests",status="rejected"\} 2/);
+    c.end();
+  } finally {
+    await r.router.close({ drainMs: 0 });
+  }
+});
+
+test('another path after alerts hands the connection to node:http, which serves the rest of it (alerts included)', async () => {
+  const r = await startRouter('authtoken: s3cret\n');
+  try {
+    const c = await RawClient.open(r.url);
+    const auth = 'authorization: Bearer s3cret\r\n';
+    c.send(post(alertText('first'), auth));
+    assert.equal((await c.response()).status, 200);
+    // Pipelined behind the health check: they reach node:http with it.
+    c.send(`GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n${post(alertText('after'), auth)}`);
+    const health = await c.response();
+    assert.equal(health.status, 200);
+    assert.equal((JSON.parse(health.body) as { status: string }).status, 'ok');
+    assert.equal((await c.response()).status, 200);
+    c.send(`POST /test HTTP/1.1\r\nhost: x\r\n${auth}content-length: 0\r\n\r\n`);
+    assert.equal((await c.response()).status, 200);
+    c.send('DELETE / HTTP/1.1\r\nhost: x\r\n\r\n');
+    assert.equal((await c.response()).status, 405);
+    assert.deepEqual(r.router.http.fastLane!.counts, { direct: 1, viaFastify: 0, handedOff: 1 });
+    assert.equal(r.router.http.fastLane!.size, 0);
     c.end();
   } finally {
     await r.router.close({ drainMs: 0 });
@@ -199,7 +213,7 @@ test('a connection whose first request is not an alert is served by node:http th
     assert.ok((JSON.parse(res.body) as { uuid?: string }).uuid);
     await receiver.waitFor(1);
     assert.equal(r.router.http.fastLane!.size, 0);
-    assert.deepEqual(r.router.http.fastLane!.counts, { direct: 0, viaFastify: 0 });
+    assert.deepEqual(r.router.http.fastLane!.counts, { direct: 0, viaFastify: 0, handedOff: 1 });
     c.end();
   } finally {
     await r.router.close({ drainMs: 0 });

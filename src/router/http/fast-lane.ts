@@ -34,16 +34,16 @@ export interface FastLaneOptions {
 }
 
 /**
- * The alert input's fast lane: POST / served on the raw connection, fastify for everything else.
+ * The alert input's fast lane: POST / served on the raw connection, node:http and fastify for everything else.
  *
  * Why: flat out, node:http's request and response objects and fastify's hooks cost ~60-100 µs of the main
  * thread per alert, several times what parsing, validating and spooling it costs, and the one thread is
  * what bounds the router's input. The lane takes over the http.Server's connections: a connection whose
  * first request is POST / (what Falco and Falcosidekick-style senders keep open) stays on the lane, which
  * frames requests itself (http1.ts) and answers valid alerts after the spool append, as the route does.
- * Any other first request hands the connection to node:http, so the UI, /metrics and /k8s-audit are
- * served as before. On a lane connection, a request the lane does not serve itself (another path, a bad
- * token, input paused, an invalid alert) goes through fastify's routes by inject(), so every answer that
+ * A request for anything else hands the connection to node:http at that request, so the UI (streams
+ * included), /metrics and /k8s-audit are served as before. A POST / the lane does not take itself (a bad
+ * token, input paused, an invalid alert) goes through fastify's route by inject(), so every answer that
  * is not a 200 is fastify's own. TLS servers do not use the lane (it sees only ciphertext).
  */
 export class AlertFastLane {
@@ -84,17 +84,18 @@ export class AlertFastLane {
     this.sweepTimer.unref();
   }
 
-  /** Alerts answered on the lane itself, and requests it passed to fastify (for tests and debugging). */
-  readonly counts = { direct: 0, viaFastify: 0 };
+  /** Alerts answered on the lane itself, POST / requests it passed to fastify, connections handed to node:http. */
+  readonly counts = { direct: 0, viaFastify: 0, handedOff: 0 };
 
   /** Lane connections open now. */
   get size(): number { return this.connections.size; }
 
   get isClosing(): boolean { return this.closing; }
 
-  /** Gives a connection whose first request is not an alert to node:http, with the bytes read so far. */
+  /** Gives a connection to node:http at a request boundary, with the bytes read so far. */
   handOff(c: LaneConnection, socket: Socket, unread: Buffer | null): void {
     this.connections.delete(c);
+    this.counts.handedOff++;
     if (unread && unread.length > 0) socket.unshift(unread);
     this.httpConnectionListener.call(this.server, socket);
   }
@@ -224,15 +225,13 @@ class LaneConnection {
       const buf = this.buf;
       const h = parseHead(buf, this.pos, o.maxHeadBytes);
       if (h.kind === 'partial') return this.waitMore();
-      if (h.kind === 'error') {
-        if (this.first) return this.handOff();
-        return this.fail(h.status, h.error);
-      }
+      // A head the lane cannot read at the start is node:http's to refuse, in its own words.
+      if (h.kind === 'error') return this.first ? this.handOff() : this.fail(h.status, h.error);
       const head = h.head;
-      if (this.first) {
-        this.first = false;
-        if (!isAlertPost(head)) return this.handOff();
-      }
+      this.first = false;
+      // Anything but POST / (the UI, /metrics, /k8s-audit, a stream, an upgrade) is node:http's: the connection
+      // is handed over between requests, with the bytes read so far, and stays there.
+      if (!isAlertPost(head)) return this.handOff();
       const framing = bodyFraming(head, o.bodylimit);
       if (framing.kind === 'error') {
         o.rejected();

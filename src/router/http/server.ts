@@ -40,7 +40,7 @@ export interface HttpSurface {
   /** While a check returns a reason, input routes answer 503 with Retry-After. */
   addPressureCheck(check: PressureCheck): void;
   /** The alert fast lane (plain HTTP only): connections open on it and what it served. */
-  readonly fastLane: { readonly size: number; readonly counts: { direct: number; viaFastify: number } } | undefined;
+  readonly fastLane: { readonly size: number; readonly counts: { direct: number; viaFastify: number; handedOff: number } } | undefined;
   listen(): Promise<{ port: number; address: string }>;
   /** Stops accepting, lets requests finish for `graceMs` (CLOSE_GRACE_MS), then cuts the remaining connections. */
   close(graceMs?: number): Promise<void>;
