@@ -189,6 +189,34 @@ describe('file spool', () => {
     await s.close();
   });
 
+  test('readers get an appended record before its write is done; the append resolves only once it is written', async () => {
+    const dir = tmp();
+    const s = await open(dir, { fsync: 'always' });
+    const r = s.reader('a');
+    const waiting = r.next(10, AbortSignal.timeout(3000));
+    let written = false;
+    const appended = s.append(payload(1)).then((seq) => { written = true; return seq; });
+    const got = await waiting;
+    assert.deepEqual(numbers(got), [1]);
+    assert.equal(written, false, 'handed to the reader before the write (and its fsync) completed');
+    assert.equal(await appended, 0);
+    await s.close();
+  });
+
+  test('seqs saved as done that a crash took back (delivered before their write) do not hide the new records that take them', async () => {
+    const dir = tmp();
+    let s = await open(dir);
+    for (let i = 0; i < 5; i++) await s.append(payload(i));
+    await s.close();
+    // As a crash can leave it: the cursor and the done list past the records the file holds (0..4).
+    writeFileSync(join(dir, 'cursors.json'), JSON.stringify({ cursors: { a: 7, b: 0 }, done: { a: [8, 9], b: [6] } }));
+    s = await open(dir);
+    for (let i = 5; i < 12; i++) assert.equal(await s.append(payload(i)), i);
+    assert.deepEqual(await readAll(s, 'a', 7), [5, 6, 7, 8, 9, 10, 11]);
+    assert.deepEqual(await readAll(s, 'b', 12), Array.from({ length: 12 }, (_, i) => i));
+    await s.close();
+  });
+
   test('a torn last record is cut off and logged once; every complete record is kept', async () => {
     const dir = tmp();
     let s = await open(dir);
