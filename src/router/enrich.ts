@@ -36,10 +36,16 @@ export function createEnricher(cfg: EnrichmentConfig): (alert: FalcoAlert) => Fa
       }
     }
     if (cfg.bracketreplacer) fields = replaceBrackets(fields, cfg.bracketreplacer);
-    const tags = cfg.customtags.length > 0 || alert.tags.length > 1 ? [...new Set([...alert.tags, ...cfg.customtags])].sort() : alert.tags;
+    const tags = cfg.customtags.length > 0 || !sortedUnique(alert.tags) ? [...new Set([...alert.tags, ...cfg.customtags])].sort() : alert.tags;
     const output = cfg.outputfieldformat ? formatOutput(cfg.outputfieldformat, alert, custom, templated, tags) : alert.output;
     return { ...alert, output, output_fields: fields, tags };
   };
+}
+
+/** Already as Falcosidekick leaves them (sorted, no repeats): most senders send them so; no copy needed. */
+function sortedUnique(tags: readonly string[]): boolean {
+  for (let i = 1; i < tags.length; i++) if (!(tags[i - 1]! < tags[i]!)) return false;
+  return true;
 }
 
 function replaceBrackets(fields: Record<string, OutputFieldValue>, by: string): Record<string, OutputFieldValue> {
