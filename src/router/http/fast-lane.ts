@@ -29,7 +29,7 @@ export interface FastLaneOptions {
   accept(body: unknown): Promise<SubmitResult>;
   /** Counts a request refused before accept (too large, malformed framing). */
   rejected(): void;
-  /** Serves a request through fastify's routes (anything but a valid alert on POST /). */
+  /** Serves a POST / the lane does not take itself (bad token, input paused, invalid body) through fastify's route. */
   inject(req: InjectRequest): Promise<InjectResponse>;
 }
 
@@ -51,6 +51,8 @@ export class AlertFastLane {
   private readonly httpConnectionListener: (socket: Socket) => void;
   private readonly sweepTimer: NodeJS.Timeout;
   private closing = false;
+  // Resolves close() once the last lane connection is gone.
+  private allClosed: (() => void) | undefined;
   private dateText = '';
   private dateUntil = 0;
 
@@ -94,13 +96,16 @@ export class AlertFastLane {
 
   /** Gives a connection to node:http at a request boundary, with the bytes read so far. */
   handOff(c: LaneConnection, socket: Socket, unread: Buffer | null): void {
-    this.connections.delete(c);
+    this.forget(c);
     this.counts.handedOff++;
     if (unread && unread.length > 0) socket.unshift(unread);
     this.httpConnectionListener.call(this.server, socket);
   }
 
-  forget(c: LaneConnection): void { this.connections.delete(c); }
+  forget(c: LaneConnection): void {
+    this.connections.delete(c);
+    if (this.connections.size === 0) this.allClosed?.();
+  }
 
   /** The Date header, recomputed once a second as node:http does. */
   date(): string {
@@ -112,22 +117,16 @@ export class AlertFastLane {
     return this.dateText;
   }
 
-  /** Stops serving: idle connections close now, busy ones after their answer; after `graceMs` all are cut. */
-  async close(graceMs: number): Promise<void> {
+  /**
+   * Stops serving: idle connections close now, busy ones after their answer. Resolves once all are gone;
+   * the caller cuts what is left after its grace period (destroyAll).
+   */
+  close(): Promise<void> {
     this.closing = true;
     clearInterval(this.sweepTimer);
     for (const c of this.connections) c.closeWhenIdle();
-    if (this.connections.size === 0) return;
-    await new Promise<void>((resolve) => {
-      const cut = setTimeout(() => { for (const c of this.connections) c.destroy(); resolve(); }, graceMs);
-      const check = setInterval(() => {
-        if (this.connections.size > 0) return;
-        clearTimeout(cut);
-        clearInterval(check);
-        resolve();
-      }, 20);
-      cut.unref();
-    });
+    if (this.connections.size === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => (this.allClosed = resolve));
   }
 
   /** Cuts every lane connection now. */
@@ -313,7 +312,7 @@ class LaneConnection {
   /** The decoded alert when the lane may take it itself; undefined when fastify must answer. */
   private alertBody(head: RequestHead, body: Buffer): unknown {
     const o = this.lane.opts;
-    if (!isAlertPost(head) || body.length === 0 || head.headers['content-encoding'] !== undefined) return undefined;
+    if (body.length === 0 || head.headers['content-encoding'] !== undefined) return undefined;
     if (o.authtoken && !bearerMatches(head.headers.authorization, o.authtoken)) return undefined;
     if (o.paused()) return undefined;
     let decoded: unknown;
@@ -334,7 +333,7 @@ class LaneConnection {
       if (v === undefined || SKIPPED_HEADERS.has(k)) continue;
       for (const one of Array.isArray(v) ? v : [v]) extra += `${k}: ${one}\r\n`;
     }
-    this.writeResponse(res.status, extra, head.method === 'HEAD' ? Buffer.alloc(0) : res.body, keep);
+    this.writeResponse(res.status, extra, res.body, keep);
   }
 
   private answer(status: number, json: string, keep: boolean, extra = ''): void {

@@ -141,7 +141,7 @@ export function createHttpSurface(config: HttpConfig, log: Logger, handlers: Han
     async close(graceMs = CLOSE_GRACE_MS) {
       const cut = setTimeout(() => { app.server.closeAllConnections(); lane?.destroyAll(); }, graceMs);
       try {
-        await Promise.all([app.close(), side?.close(), lane?.close(graceMs)]);
+        await Promise.all([app.close(), side?.close(), lane?.close()]);
       } finally {
         clearTimeout(cut);
       }

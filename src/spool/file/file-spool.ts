@@ -288,11 +288,7 @@ export class FileSpool implements Spool {
    * young-generation GC copied about a second of alerts.
    */
   private dropDone(slowest: number): void {
-    const w = this.window;
-    while (this.windowStart < w.length && w[this.windowStart]!.seq < slowest) {
-      this.windowBytes -= w[this.windowStart]!.payload.length + HEADER_BYTES;
-      w[this.windowStart++] = undefined as unknown as SpoolEntry;
-    }
+    while (this.windowStart < this.window.length && this.window[this.windowStart]!.seq < slowest) this.dropOldestInWindow();
   }
 
   ack(consumer: string, upTo: number, doneAbove?: ReadonlySet<number>): void {
@@ -417,14 +413,16 @@ export class FileSpool implements Spool {
   private addToWindow(e: SpoolEntry): void {
     this.window.push(e);
     this.windowBytes += e.payload.length + HEADER_BYTES;
-    while (this.windowBytes > this.opts.windowBytes && this.windowStart < this.window.length - 1) {
-      this.windowBytes -= this.window[this.windowStart]!.payload.length + HEADER_BYTES;
-      this.window[this.windowStart++] = undefined as unknown as SpoolEntry;
-    }
+    while (this.windowBytes > this.opts.windowBytes && this.windowStart < this.window.length - 1) this.dropOldestInWindow();
     if (this.windowStart > 4096 && this.windowStart * 2 > this.window.length) {
       this.window = this.window.slice(this.windowStart);
       this.windowStart = 0;
     }
+  }
+
+  private dropOldestInWindow(): void {
+    this.windowBytes -= this.window[this.windowStart]!.payload.length + HEADER_BYTES;
+    this.window[this.windowStart++] = undefined as unknown as SpoolEntry;
   }
 
   // ---- bounds and deletion ----
