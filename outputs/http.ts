@@ -1,5 +1,6 @@
 import { readConfigFile } from './config-file.ts';
-import { Agent, type Dispatcher } from 'undici';
+import { Agent } from 'undici';
+import { HttpClient, type RequestTarget } from '../src/http-client/client.ts';
 import { DeliveryError } from '../src/router/output.ts';
 import { redactUrl } from '../src/redact.ts';
 
@@ -9,6 +10,7 @@ export interface HttpTls {
   cacertfile: string;
 }
 
+/** An undici dispatcher with these TLS settings, for outputs that go through a library taking one (Slack). */
 export function httpAgent(tls: HttpTls): Agent {
   return new Agent({
     connect: {
@@ -18,71 +20,30 @@ export function httpAgent(tls: HttpTls): Agent {
   });
 }
 
+/** The outputs' own HTTP/1.1 client (src/http-client/) with these TLS settings. */
+export function httpClient(tls: HttpTls): HttpClient {
+  return new HttpClient({ checkcert: tls.checkcert, ...(tls.cacertfile ? { caPem: readConfigFile('cacertfile', tls.cacertfile).toString('utf8') } : {}) });
+}
+
 /**
- * Sends one JSON request and maps the answer to the delivery layer's terms: 2xx is success;
- * 429 and 5xx and network errors may succeed later; other 4xx will not.
- *
- * Goes through undici's dispatch() with a small handler instead of request(): no response stream, body
- * mixin or abort-listener helper per request, ~50 µs less CPU per send at one in flight (bench/README.md),
- * which is the webhook output's whole cost when alerts go one at a time. Only an error answer's first
- * 200 bytes are kept, for the message.
+ * Sends one request body and maps the answer to the delivery layer's terms: 2xx is success; 429, 408 and 5xx
+ * and network errors may succeed later; other 4xx will not. Only an error answer's first 200 bytes are kept,
+ * for the message.
  */
-export function sendJson(agent: Agent, url: string, opts: {
-  method: 'POST' | 'PUT'; headers: Record<string, string>; body: string; signal: AbortSignal;
-}): Promise<void> {
-  const { signal } = opts;
-  if (signal.aborted) return Promise.reject(sendError(opts.method, url, signal.reason));
-  const { origin, pathname, search } = parsedUrl(url);
-  return new Promise<void>((resolve, reject) => {
-    let status = 0;
-    let retryAfter: string | string[] | undefined;
-    let text = '';
-    let controller: Dispatcher.DispatchController | undefined;
-    let settled = false;
-    const settle = (err?: DeliveryError) => {
-      if (settled) return;
-      settled = true;
-      signal.removeEventListener('abort', onAbort);
-      if (err) reject(err);
-      else resolve();
-    };
-    // The delivery layer's timeout or shutdown: the request is torn down (its connection closed) at once.
-    function onAbort() {
-      const err = sendError(opts.method, url, signal.reason);
-      controller?.abort(err);
-      settle(err);
-    }
-    signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      agent.dispatch({ origin, path: pathname + search, method: opts.method, headers: opts.headers, body: opts.body }, {
-        onRequestStart(c) { controller = c; if (settled) c.abort(new Error('aborted')); },
-        onResponseStart(_c, statusCode, headers) { status = statusCode; retryAfter = headers['retry-after']; },
-        onResponseData(_c, chunk) { if ((status < 200 || status >= 300) && text.length < 200) text += chunk.toString('utf8', 0, 200 - text.length); },
-        onResponseEnd() {
-          settle(status >= 200 && status < 300 ? undefined : statusError(status, retryAfter, `${opts.method} ${redact(url)}: HTTP ${status} ${text.slice(0, 200)}`));
-        },
-        onResponseError(_c, err) { settle(sendError(opts.method, url, err)); },
-      });
-    } catch (err) {
-      settle(sendError(opts.method, url, err));
-    }
-  });
+export async function sendJson(target: RequestTarget, url: string, body: string, signal: AbortSignal): Promise<void> {
+  let res;
+  try {
+    res = await target.send(body, signal, 200);
+  } catch (err) {
+    throw sendError(target.method, url, err);
+  }
+  if (res.status >= 200 && res.status < 300) return;
+  throw statusError(res.status, res.headers['retry-after'], `${target.method} ${redact(url)}: HTTP ${res.status} ${res.body.toString('utf8')}`);
 }
 
 /** A transport failure (refused, reset, timed out, aborted): retryable. */
 function sendError(method: string, url: string, err: unknown): DeliveryError {
   return new DeliveryError(`${method} ${redact(url)}: ${(err as Error)?.message ?? String(err)}`, { retryable: true, cause: err });
-}
-
-/** An output sends to one URL: parsed once, not per request. */
-const parsedUrls = new Map<string, URL>();
-function parsedUrl(url: string): URL {
-  let u = parsedUrls.get(url);
-  if (!u) {
-    u = new URL(url);
-    parsedUrls.set(url, u);
-  }
-  return u;
 }
 
 export function statusError(status: number, retryAfter: string | string[] | undefined | null, message: string): DeliveryError {

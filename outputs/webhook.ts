@@ -3,7 +3,7 @@ import { stringifyJson } from '../src/alert/json.ts';
 import { priorityTitle } from '../src/alert/priority.ts';
 import type { FalcoAlert } from '../src/alert/alert.ts';
 import { defineOutput } from '../src/router/output.ts';
-import { httpAgent, sendJson } from './http.ts';
+import { httpClient, sendJson } from './http.ts';
 
 /**
  * The alert as Falcosidekick re-marshals it: Title-case priority, its uuid; tags and hostname left out when
@@ -42,13 +42,19 @@ export const webhookOutput = defineOutput({
     if (!/^https?:\/\//.test(c.address)) throw new Error(`webhook.address "${c.address}" is not an http(s) URL`);
     const method = webhookMethod(c.method);
     if (method !== c.method.trim().toUpperCase()) ctx.log.warn(`webhook.method "${c.method}": Falcosidekick sends POST for anything but PUT; so does Peregrine`);
-    const agent = httpAgent(c);
+    const client = httpClient(c);
     const headers = { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'Peregrine', ...c.customheaders };
+    let target;
+    try {
+      target = client.target(c.address, method, headers);
+    } catch (err) {
+      throw new Error(`webhook: ${(err as Error).message} (webhook.address, webhook.customheaders)`);
+    }
     return {
       async send(alerts, signal) {
-        for (const a of alerts) await sendJson(agent, c.address, { method, headers, body: alertJson(a), signal });
+        for (const a of alerts) await sendJson(target, c.address, alertJson(a), signal);
       },
-      close: () => agent.close(),
+      close: () => client.close(),
     };
   },
 });
