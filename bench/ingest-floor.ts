@@ -1,6 +1,7 @@
 // Ingest floor: `node bench/ingest-floor.ts [--seconds=10] [--rounds=3] [--connections=32] [--falcosidekick=PATH]
 //               [--programs=node-floor,peregrine,falcosidekick] [--rate=0]` (--rate: alerts/s, 0 = flat out;
-//               --programs may also name net-floor, a node:net server below node:http)
+//               --programs may also name net-floor, a node:net server below node:http; --generator=lean|undici
+//               picks the load generator's HTTP client, as in bench/router.ts)
 // How many alerts per second each program accepts flat out with NO output, with the same load generator as
 // bench/router.ts (bench/support/load.ts, a worker thread, keep-alive connections):
 //   node-floor     a bare node:http server that reads the body, JSON.parses it and answers 200: what any
@@ -26,6 +27,9 @@ const args = new Map(process.argv.slice(2).map((a) => {
 const SECONDS = Number(args.get('seconds') ?? 10);
 const ROUNDS = Number(args.get('rounds') ?? 3);
 const CONNECTIONS = Number(args.get('connections') ?? 32);
+// The load generator's HTTP client: lean (src/http-client/, the default) or undici (as before December 2026).
+const GENERATOR = (args.get('generator') ?? 'lean') as 'lean' | 'undici';
+if (GENERATOR !== 'lean' && GENERATOR !== 'undici') throw new Error(`--generator=${GENERATOR}: lean or undici`);
 const FALCOSIDEKICK = args.get('falcosidekick') ?? process.env.FALCOSIDEKICK_BIN;
 const PROGRAMS = args.has('programs') ? args.get('programs')!.split(',') : ['node-floor', 'peregrine', ...(FALCOSIDEKICK ? ['falcosidekick'] : [])];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -112,7 +116,7 @@ async function once(program: string): Promise<Sample> {
     await waitUp(port);
     const cpu0 = cpuSeconds(child.pid!);
     const gen0 = process.cpuUsage();
-    const load = await runLoad({ url: `http://127.0.0.1:${port}`, seconds: SECONDS, rate: Number(args.get('rate') ?? 0), connections: CONNECTIONS, maxAlerts: 4_000_000 });
+    const load = await runLoad({ url: `http://127.0.0.1:${port}`, seconds: SECONDS, rate: Number(args.get('rate') ?? 0), connections: CONNECTIONS, client: GENERATOR, maxAlerts: 4_000_000 });
     const gen = process.cpuUsage(gen0);
     const server = cpuSeconds(child.pid!) - cpu0;
     const n = Math.max(1, load.ackedCount);
@@ -139,7 +143,7 @@ for (let round = 0; round < ROUNDS; round++) {
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fsRate = FALCOSIDEKICK ? median(samples.get('falcosidekick')!.map((s) => s.perSecond)) : undefined;
-console.log(`ingest floor, no output, flat out ${SECONDS} s x ${ROUNDS} rounds, ${CONNECTIONS} connections, node ${process.version} (medians)`);
+console.log(`ingest floor, no output, flat out ${SECONDS} s x ${ROUNDS} rounds, ${CONNECTIONS} connections (${GENERATOR} generator), node ${process.version} (medians)`);
 console.table(PROGRAMS.map((p) => {
   const xs = samples.get(p)!;
   const rate = median(xs.map((s) => s.perSecond));

@@ -2,6 +2,7 @@
 //   node bench/router.ts [--falcosidekick=PATH] [--seconds=20] [--connections=32] [--only=paced5000,flat,latency,nats]
 //                        [--programs=peregrine,falcosidekick] [--peregrine-inflight=1|default] [--drain-timeout=300]
 //                        [--cpu-prof=DIR] [--peregrine-env=NAME=value,...] [--latency-trace=DIR] [--warmup=0]
+//                        [--generator=lean|undici]
 // The Falcosidekick binary comes from --falcosidekick or FALCOSIDEKICK_BIN (bench/README.md says how to build
 // it); without one, only Peregrine runs. Each program runs as its own process with the same load generator (a
 // worker thread posting over keep-alive connections) and the same loopback receiver (this process), and with
@@ -27,6 +28,9 @@ const args = new Map(process.argv.slice(2).map((a) => {
 }));
 const SECONDS = Number(args.get('seconds') ?? 20);
 const CONNECTIONS = Number(args.get('connections') ?? 32);
+// The load generator's HTTP client: lean (src/http-client/, the default) or undici (as before December 2026).
+const GENERATOR = (args.get('generator') ?? 'lean') as 'lean' | 'undici';
+if (GENERATOR !== 'lean' && GENERATOR !== 'undici') throw new Error(`--generator=${GENERATOR}: lean or undici`);
 const DRAIN_TIMEOUT_S = Number(args.get('drain-timeout') ?? 300);
 const ONLY = new Set((args.get('only') ?? 'paced5000,flat,latency,nats').split(','));
 const FALCOSIDEKICK = args.get('falcosidekick') ?? process.env.FALCOSIDEKICK_BIN;
@@ -177,7 +181,7 @@ interface Row {
 async function warmUp(running: Running, rate: number, setSink: (d: Deliveries) => void): Promise<void> {
   const w = new Deliveries();
   setSink(w);
-  const load = await runLoad({ url: `http://127.0.0.1:${running.port}`, seconds: WARMUP_S, rate, connections: CONNECTIONS, maxAlerts: MAX_ALERTS });
+  const load = await runLoad({ url: `http://127.0.0.1:${running.port}`, seconds: WARMUP_S, rate, connections: CONNECTIONS, client: GENERATOR, maxAlerts: MAX_ALERTS });
   const end = now();
   while (w.unique + w.duplicates < load.ackedCount && now() - end < DRAIN_TIMEOUT_S * 1000) await sleep(50);
   await sleep(200);
@@ -192,7 +196,7 @@ async function runOne(scenario: string, program: string, rate: number, output: O
   const rss = rssSampler(running.child.pid!);
   const cpu0 = cpuSeconds(running.child.pid!);
   const start = now();
-  const load = await runLoad({ url: `http://127.0.0.1:${running.port}`, seconds: SECONDS, rate, connections: CONNECTIONS, maxAlerts: MAX_ALERTS });
+  const load = await runLoad({ url: `http://127.0.0.1:${running.port}`, seconds: SECONDS, rate, connections: CONNECTIONS, client: GENERATOR, maxAlerts: MAX_ALERTS });
   const loadEnd = now();
   const deliveredDuringLoad = d.unique;
   // Drain: until every acknowledged alert arrived, or nothing arrived for 30 s, or the drain timeout.
@@ -272,7 +276,7 @@ await nats?.stop();
 rx.server.closeAllConnections();
 rx.server.close();
 
-console.log(`router benchmark, node ${process.version}, ${CONNECTIONS} client connections, Peregrine webhook in flight: ${PEREGRINE_INFLIGHT}${BENCH_NO_TURBOFAN ? ', bench process without TurboFan' : ''}${WARMUP_S > 0 ? `, untimed warm-up ${WARMUP_S} s each` : ''}${Object.keys(PEREGRINE_ENV).length ? `, Peregrine env: ${JSON.stringify(PEREGRINE_ENV)}` : ''}`);
+console.log(`router benchmark, node ${process.version}, ${CONNECTIONS} client connections (${GENERATOR} generator), Peregrine webhook in flight: ${PEREGRINE_INFLIGHT}${BENCH_NO_TURBOFAN ? ', bench process without TurboFan' : ''}${WARMUP_S > 0 ? `, untimed warm-up ${WARMUP_S} s each` : ''}${Object.keys(PEREGRINE_ENV).length ? `, Peregrine env: ${JSON.stringify(PEREGRINE_ENV)}` : ''}`);
 console.table(rows);
 
 const find = (key: string, program: string) => rows.find((r) => r.scenario === scenarios.find((s) => s.key === key)?.name && r.program === program);
