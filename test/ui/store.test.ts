@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -10,6 +10,7 @@ import { openSqliteStore } from '../../src/ui/store/sqlite-store.ts';
 import { ftsQuery } from '../../src/ui/store/fts.ts';
 import { seedAlerts } from '../support/seed-alerts.ts';
 import { capturingLogger } from '../support/log-capture.ts';
+import { eventually } from '../support/eventually.ts';
 
 const T0 = Date.parse('2026-11-20T00:00:00Z');
 const HOUR = 3_600_000;
@@ -296,6 +297,28 @@ describe('the store on its own thread', () => {
     const blocker = join(dir0(), 'a-file');
     writeFileSync(blocker, '');
     await assert.rejects(openThreadedStore({ file: join(blocker, 'ui.sqlite'), retentionMs: 0, maxBytes: 0 }), /ui\.dbfile: cannot create the directory/);
+  });
+
+  test('the store\'s thread runs under SCHED_IDLE, so the router\'s threads always get a core before it', async () => {
+    const { openThreadedStore } = await import('../../src/ui/store/threaded.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'peregrine-ui-idle-'));
+    const { log, lines } = capturingLogger();
+    // Policy of each of this process's threads, from /proc (field 41 of stat; 5 is SCHED_IDLE).
+    const idleThreads = () => readdirSync('/proc/self/task').filter((tid) => {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38] === '5';
+    });
+    assert.deepEqual(idleThreads(), []);
+    const store = await openThreadedStore({ file: join(dir, 'ui.sqlite'), retentionMs: 0, maxBytes: 0 }, { log });
+    try {
+      await eventually(() => assert.equal(idleThreads().length, 1), 5000);
+      await store.insert(seedAlerts(10, T0, T0 + HOUR, 2));
+      assert.equal(await store.total({}), 10);
+      assert.deepEqual(lines, [], 'no warning: chrt set the policy');
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('a thread that runs out of its heap is started again on the same file; calls meanwhile fail as "down"', async () => {

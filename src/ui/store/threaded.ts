@@ -36,7 +36,11 @@ export async function openThreadedStore(opts: StoreOptions, thread: ThreadOption
   let restartMs = RESTART_FIRST_MS;
   let restartTimer: NodeJS.Timeout | undefined;
 
-  const onMessage = (m: { id?: number; result?: unknown; error?: { message: string; code?: string }; inserted?: StoredAlert[] }) => {
+  const onMessage = (m: { id?: number; result?: unknown; error?: { message: string; code?: string }; inserted?: StoredAlert[]; priority?: string }) => {
+    if (m.priority !== undefined) {
+      if (m.priority !== 'idle') thread.log?.warn({ priority: m.priority }, 'ui store thread: could not run it under SCHED_IDLE (chrt); alert delivery may wait behind its inserts');
+      return;
+    }
     if (m.inserted) {
       for (const l of listeners) l(m.inserted);
       return;

@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { AlertStore, StoreOptions } from './contract.ts';
+import { lowerThisThread } from './idle-priority.ts';
 import { openSqliteStore } from './sqlite-store.ts';
 
 /**
@@ -17,6 +18,8 @@ try {
   port.postMessage({ ready: false, error: (err as Error).message });
   throw err;
 }
+// Alerts on their way to other outputs come first (idle-priority.ts); the result is told to the router's thread.
+void lowerThisThread().then((priority) => port.postMessage({ priority }));
 // Announcing copies every stored alert back to the router's thread: only while a live stream listens.
 let announcing: (() => void) | undefined;
 port.on('message', (call: Call | { announce: boolean }) => {

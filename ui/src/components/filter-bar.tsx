@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { PRIORITIES } from '../api.ts';
 import { LIST_KEYS, RANGES, type Filters } from '../filters.ts';
 
@@ -7,7 +7,14 @@ const LABEL: Record<string, string> = { rule: 'rule', source: 'source', hostname
 /** Time range, priorities, search, and the chips of the other active filters (click × to drop one). */
 export function FilterBar({ filters, onChange, search = true }: { filters: Filters; onChange: (f: Filters) => void; search?: boolean }) {
   const [q, setQ] = useState(filters.q);
-  useEffect(() => setQ(filters.q), [filters.q]);
+  // Follow the URL's q when it changes (back, a link), but not on mount: effects run after the first paint,
+  // and text typed in between would be wiped.
+  const shownQ = useRef(filters.q);
+  useEffect(() => {
+    if (filters.q === shownQ.current) return;
+    shownQ.current = filters.q;
+    setQ(filters.q);
+  }, [filters.q]);
   const togglePriority = (p: string) => onChange({ ...filters, priority: filters.priority.includes(p) ? filters.priority.filter((x) => x !== p) : [...filters.priority, p] });
   const absolute = Boolean(filters.from || filters.to);
   return (
