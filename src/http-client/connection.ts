@@ -23,8 +23,8 @@ export interface Exchange {
 }
 
 const MAX_HEAD_BYTES = 64 * 1024;
-// A chunked body is decoded whole; past this much the connection is closed instead of read to its end.
-const MAX_CHUNKED_BYTES = 1024 * 1024;
+// Bodies are buffered whole; past this much the status stands and the connection is closed instead of read on.
+const MAX_BODY_BYTES = 1024 * 1024;
 
 /** Thrown when a request failed before any byte of its response: on a reused connection it may be sent again. */
 export class NoResponseError extends Error {}
@@ -35,8 +35,6 @@ export class NoResponseError extends Error {}
  */
 export class Connection {
   readonly socket: Socket;
-  /** Requests completed on this connection: a failure on a reused one may be the server's idle close. */
-  served = 0;
   closed = false;
   private ended = false;
   /** How long the connection may stay idle before it is closed; the server's Keep-Alive hint lowers it. */
@@ -91,7 +89,6 @@ export class Connection {
       if (r !== 'error') p.done();
       return;
     }
-    this.served++;
     if (r.idleMs !== undefined) this.idleMs = Math.min(this.idleMs, r.idleMs - 1000);
     if (this.idleMs <= 0) this.socket.destroy();
     else this.socket.setTimeout(this.idleMs);
@@ -171,18 +168,20 @@ class Pending {
         case 'error': return this.failWith(new Error(framing.error));
         case 'none': return this.finish(buf.subarray(0, 0), head.bodyStart, reusable, idleMs);
         case 'length': {
+          if (framing.length > MAX_BODY_BYTES) return this.finish(buf.subarray(head.bodyStart), buf.length, false, idleMs);
           const end = head.bodyStart + framing.length;
           if (buf.length < end) return 'partial';
           return this.finish(buf.subarray(head.bodyStart, end), end, reusable, idleMs);
         }
         case 'chunked': {
-          const c = decodeChunked(buf, head.bodyStart, MAX_CHUNKED_BYTES);
+          const c = decodeChunked(buf, head.bodyStart, MAX_BODY_BYTES);
           if (c.kind === 'partial') return 'partial';
           // Too large or malformed: the status stands; the connection is closed instead of read on.
           if (c.kind === 'error') return this.finish(Buffer.alloc(0), buf.length, false, idleMs);
           return this.finish(c.body, c.end, reusable, idleMs);
         }
-        case 'until-close': return 'partial';
+        case 'until-close':
+          return buf.length - head.bodyStart > MAX_BODY_BYTES ? this.finish(buf.subarray(head.bodyStart), buf.length, false, idleMs) : 'partial';
       }
     }
   }

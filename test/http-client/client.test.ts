@@ -184,6 +184,30 @@ describe('outputs HTTP client', () => {
     }
   });
 
+  test('a body over 1 MiB is not buffered: the status stands and the connection is closed instead of read on', async () => {
+    let conns = 0;
+    const srv = await rawServer((socket, nth) => {
+      if (nth === 1) conns++;
+      // Announced as 50 MiB (only 2 MiB of it sent), then one until the close that never ends.
+      if (srv.requests() === 1) socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${50 * 1024 * 1024}\r\n\r\n`);
+      else socket.write('HTTP/1.0 502 Bad Gateway\r\n\r\n');
+      socket.write(Buffer.alloc(2 * 1024 * 1024, 120));
+    });
+    const client = new HttpClient({ checkcert: true });
+    try {
+      const t = client.target(srv.url, 'POST', {});
+      const first = await t.send('1', never);
+      assert.equal(first.status, 200);
+      const second = await t.send('2', never);
+      assert.equal(second.status, 502);
+      assert.equal(second.body.toString(), 'x'.repeat(200));
+      assert.equal(conns, 2, 'the first connection was not reused');
+    } finally {
+      await client.close();
+      srv.close();
+    }
+  });
+
   test('bytes past the answer: the connection is not trusted again', async () => {
     let conns = 0;
     const srv = await rawServer((socket, nth) => {
