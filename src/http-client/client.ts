@@ -101,6 +101,8 @@ export class RequestTarget {
     this.key = `${u.protocol}//${u.host}`;
     // Names are case-insensitive: a later one replaces an earlier one whatever its case.
     const merged = new Map<string, [string, string]>([['host', ['host', u.host]]]);
+    // Credentials in the URL go as Basic auth unless a header says otherwise (Go's client, Falcosidekick's, does so).
+    if (u.username || u.password) merged.set('authorization', ['authorization', `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`]);
     for (const [name, value] of Object.entries(headers)) {
       if (!TOKEN.test(name)) throw new Error(`header name "${name}" is not a valid HTTP token`);
       if (/[\r\n\0]/.test(value)) throw new Error(`header "${name}" has a line break or NUL in its value`);

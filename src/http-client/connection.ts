@@ -1,7 +1,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { decodeChunked } from '../router/http/http1.ts';
-import { keepAliveTimeoutMs, parseResponseHead, responseFraming, responseKeepsAlive, type ResponseHead } from './response-head.ts';
+import { decodeChunked, keepsAlive } from '../router/http/http1.ts';
+import { keepAliveTimeoutMs, parseResponseHead, responseFraming, type ResponseHead } from './response-head.ts';
 
 export interface Origin {
   protocol: 'http:' | 'https:';
@@ -162,7 +162,7 @@ class Pending {
       }
       const head = this.head;
       const framing = responseFraming(head, this.method);
-      const reusable = head.status !== 101 && responseKeepsAlive(head);
+      const reusable = head.status !== 101 && keepsAlive(head);
       const idleMs = keepAliveTimeoutMs(head);
       switch (framing.kind) {
         case 'error': return this.failWith(new Error(framing.error));

@@ -66,12 +66,6 @@ export function responseFraming(head: ResponseHead, method: string): ResponseFra
   return { kind: 'length', length: Number(only) };
 }
 
-/** May the connection carry another request after this response (RFC 9112 section 9.3)? */
-export function responseKeepsAlive(head: ResponseHead): boolean {
-  const tokens = (head.headers.connection ?? '').toLowerCase().split(',').map((t) => t.trim());
-  return head.minor === 1 ? !tokens.includes('close') : tokens.includes('keep-alive');
-}
-
 /** The server's idle limit from `Keep-Alive: timeout=N`, in ms, if it gave one. */
 export function keepAliveTimeoutMs(head: ResponseHead): number | undefined {
   const m = /(?:^|,)\s*timeout=(\d+)/i.exec(head.headers['keep-alive'] ?? '');

@@ -4,7 +4,8 @@ import { createServer as createHttpServer, type IncomingMessage } from 'node:htt
 import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { HttpClient } from '../../src/http-client/client.ts';
-import { keepAliveTimeoutMs, parseResponseHead, responseFraming, responseKeepsAlive } from '../../src/http-client/response-head.ts';
+import { keepAliveTimeoutMs, parseResponseHead, responseFraming } from '../../src/http-client/response-head.ts';
+import { keepsAlive } from '../../src/router/http/http1.ts';
 import { eventually } from '../support/eventually.ts';
 
 const never = new AbortController().signal;
@@ -262,6 +263,22 @@ describe('outputs HTTP client', () => {
     }
   });
 
+  test('credentials in the URL go as Basic auth, as Go\'s client sends them for Falcosidekick; a header of the caller wins', async () => {
+    const seen: (string | undefined)[] = [];
+    const srv = await httpServer((req, _b, res) => { seen.push(req.headers.authorization); res.end(); });
+    const client = new HttpClient({ checkcert: true });
+    try {
+      const withUser = srv.url.replace('http://', 'http://alice:s%3Acret@');
+      await client.target(withUser, 'POST', {}).send('{}', never);
+      await client.target(withUser, 'POST', { Authorization: 'Bearer t0ken' }).send('{}', never);
+      await client.target(srv.url, 'POST', {}).send('{}', never);
+      assert.deepEqual(seen, [`Basic ${Buffer.from('alice:s:cret').toString('base64')}`, 'Bearer t0ken', undefined]);
+    } finally {
+      await client.close();
+      srv.close();
+    }
+  });
+
   test('headers: a line break in a value or a bad name is refused when the target is made; framing headers are ours', async () => {
     const client = new HttpClient({ checkcert: true });
     assert.throws(() => client.target('http://127.0.0.1:1/', 'POST', { 'x-a': 'one\r\nx-injected: 1' }), /header "x-a" has a line break/);
@@ -304,10 +321,10 @@ describe('response framing', () => {
     assert.deepEqual(responseFraming(head('HTTP/1.0 200 OK\r\n\r\n'), 'POST'), { kind: 'until-close' });
   });
   test('keep-alive by version and Connection; the server\'s Keep-Alive timeout', () => {
-    assert.equal(responseKeepsAlive(head('HTTP/1.1 200 OK\r\n\r\n')), true);
-    assert.equal(responseKeepsAlive(head('HTTP/1.1 200 OK\r\nConnection: Close\r\n\r\n')), false);
-    assert.equal(responseKeepsAlive(head('HTTP/1.0 200 OK\r\n\r\n')), false);
-    assert.equal(responseKeepsAlive(head('HTTP/1.0 200 OK\r\nconnection: keep-alive\r\n\r\n')), true);
+    assert.equal(keepsAlive(head('HTTP/1.1 200 OK\r\n\r\n')), true);
+    assert.equal(keepsAlive(head('HTTP/1.1 200 OK\r\nConnection: Close\r\n\r\n')), false);
+    assert.equal(keepsAlive(head('HTTP/1.0 200 OK\r\n\r\n')), false);
+    assert.equal(keepsAlive(head('HTTP/1.0 200 OK\r\nconnection: keep-alive\r\n\r\n')), true);
     assert.equal(keepAliveTimeoutMs(head('HTTP/1.1 200 OK\r\nkeep-alive: max=5, timeout=3\r\n\r\n')), 3000);
     assert.equal(keepAliveTimeoutMs(head('HTTP/1.1 200 OK\r\n\r\n')), undefined);
   });

@@ -117,8 +117,8 @@ export function decodeChunked(buf: Buffer, start: number, limit: number): Chunke
   }
 }
 
-/** Does the client want the connection kept after this request (RFC 9112 section 9.3)? */
-export function keepsAlive(head: RequestHead): boolean {
+/** Does this request's client, or this response's server, keep the connection for another exchange (RFC 9112 section 9.3)? */
+export function keepsAlive(head: Pick<RequestHead, 'minor' | 'headers'>): boolean {
   const c = head.headers.connection?.toLowerCase();
   if (c === undefined) return head.minor === 1;
   const tokens = c.split(',').map((t) => t.trim());
