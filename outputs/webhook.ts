@@ -48,7 +48,8 @@ export const webhookOutput = defineOutput({
     try {
       target = client.target(c.address, method, headers);
     } catch (err) {
-      throw new Error(`webhook: ${(err as Error).message} (webhook.address, webhook.customheaders)`);
+      // The message names the header, the URL or the proxy variable at fault.
+      throw new Error(`webhook: ${(err as Error).message}`);
     }
     return {
       async send(alerts, signal) {

@@ -1,5 +1,8 @@
+import type { Socket } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { Connection, NoResponseError, type Exchange, type Origin, type TlsOptions } from './connection.ts';
+import { basicAuth, proxyFromEnv } from './proxy.ts';
+import { connectTunnel } from './tunnel.ts';
 
 /**
  * The outputs' HTTP/1.1 client: keep-alive connections per origin, one request at a time on each, as many
@@ -7,8 +10,8 @@ import { Connection, NoResponseError, type Exchange, type Origin, type TlsOption
  *
  * Why not undici: an output sends one small request per alert, and undici's general machinery (request and
  * handler objects, its wasm parser, timers per request) cost ~50-100 µs of CPU per request here against
- * ~20 µs for this (bench/README.md). What it leaves out on purpose: pipelining, HTTP/2, proxies, redirects,
- * request streaming; none is used by an output.
+ * ~20 µs for this (bench/README.md). What it leaves out on purpose: pipelining, HTTP/2, redirects, request
+ * streaming; none is used by an output. Forward proxies come from the environment (proxy.ts).
  */
 export interface HttpClientOptions {
   /** Verify the server's certificate (Falcosidekick's checkcert). */
@@ -17,6 +20,8 @@ export interface HttpClientOptions {
   caPem?: string;
   /** Close a connection idle this long (servers commonly close at 5 s; closing first avoids racing them). */
   idleMs?: number;
+  /** Where HTTP_PROXY, HTTPS_PROXY and NO_PROXY are read (process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export class HttpClient {
@@ -25,10 +30,13 @@ export class HttpClient {
   private readonly idle = new Map<string, Connection[]>();
   private readonly open = new Set<Connection>();
   private closing = false;
+  /** @internal */
+  readonly env: NodeJS.ProcessEnv;
 
   constructor(opts: HttpClientOptions) {
     this.tls = { rejectUnauthorized: opts.checkcert, ...(opts.caPem ? { ca: [...rootCertificates, opts.caPem] } : {}) };
     this.idleMs = opts.idleMs ?? 4000;
+    this.env = opts.env ?? process.env;
   }
 
   /** Requests to `url` with this method and these headers; each send() gives a body. Throws on a bad URL or header. */
@@ -47,14 +55,17 @@ export class HttpClient {
   }
 
   /** @internal */
-  connect(key: string, origin: Origin): Connection {
-    if (this.closing) throw new Error('the HTTP client is closed');
+  connect(key: string, origin: Origin, tunnel?: Socket): Connection {
+    if (this.closing) {
+      tunnel?.destroy();
+      throw new Error('the HTTP client is closed');
+    }
     const c = new Connection(origin, this.tls, this.idleMs, (gone) => {
       this.open.delete(gone);
       const list = this.idle.get(key);
       const i = list?.indexOf(gone) ?? -1;
       if (i >= 0) list!.splice(i, 1);
-    });
+    }, tunnel);
     this.open.add(c);
     return c;
   }
@@ -84,11 +95,14 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const FRAMING_HEADERS = new Set(['content-length', 'transfer-encoding']);
 
 export class RequestTarget {
+  /** Where connections go: the origin, or the proxy for plain HTTP through one. */
   readonly origin: Origin;
   private readonly key: string;
   /** Everything before the content-length value, built once. */
   private readonly head: string;
   private readonly client: HttpClient;
+  /** https through a proxy: CONNECT to this authority first. */
+  private readonly tunnel: { proxy: URL; authority: string } | undefined;
   readonly method: string;
 
   constructor(client: HttpClient, url: string, method: string, headers: Record<string, string>) {
@@ -97,19 +111,33 @@ export class RequestTarget {
     const u = new URL(url);
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`"${url}" is not an http(s) URL`);
     if (!TOKEN.test(method)) throw new Error(`"${method}" is not an HTTP method`);
-    this.origin = { protocol: u.protocol, host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port) || (u.protocol === 'https:' ? 443 : 80) };
-    this.key = `${u.protocol}//${u.host}`;
+    const port = Number(u.port) || (u.protocol === 'https:' ? 443 : 80);
+    const target: Origin = { protocol: u.protocol, host: u.hostname.replace(/^\[|\]$/g, ''), port };
+    const proxy = proxyFromEnv(u, client.env);
     // Names are case-insensitive: a later one replaces an earlier one whatever its case.
     const merged = new Map<string, [string, string]>([['host', ['host', u.host]]]);
     // Credentials in the URL go as Basic auth unless a header says otherwise (Go's client, Falcosidekick's, does so).
-    if (u.username || u.password) merged.set('authorization', ['authorization', `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`]);
+    const auth = basicAuth(u);
+    if (auth) merged.set('authorization', ['authorization', auth]);
+    let requestTarget = `${u.pathname}${u.search}`;
+    if (proxy && u.protocol === 'http:') {
+      // Plain HTTP through a proxy: the request goes to it, naming the whole URL.
+      this.origin = { protocol: 'http:', host: proxy.hostname.replace(/^\[|\]$/g, ''), port: Number(proxy.port) || 80 };
+      requestTarget = `http://${u.host}${requestTarget}`;
+      const proxyAuth = basicAuth(proxy);
+      if (proxyAuth) merged.set('proxy-authorization', ['proxy-authorization', proxyAuth]);
+    } else {
+      this.origin = target;
+    }
+    this.tunnel = proxy && u.protocol === 'https:' ? { proxy, authority: `${u.hostname}:${port}` } : undefined;
+    this.key = `${proxy ? `${proxy.host} ` : ''}${u.protocol}//${u.host}`;
     for (const [name, value] of Object.entries(headers)) {
       if (!TOKEN.test(name)) throw new Error(`header name "${name}" is not a valid HTTP token`);
       if (/[\r\n\0]/.test(value)) throw new Error(`header "${name}" has a line break or NUL in its value`);
       if (!FRAMING_HEADERS.has(name.toLowerCase())) merged.set(name.toLowerCase(), [name, value]);
     }
     const lines = [...merged.values()].map(([n, v]) => `${n}: ${v}\r\n`).join('');
-    this.head = `${method} ${u.pathname}${u.search} HTTP/1.1\r\n${lines}content-length: `;
+    this.head = `${method} ${requestTarget} HTTP/1.1\r\n${lines}content-length: `;
   }
 
   /**
@@ -122,12 +150,18 @@ export class RequestTarget {
     const request = `${this.head}${Buffer.byteLength(body)}\r\n\r\n${body}`;
     const reused = this.client.take(this.key);
     try {
-      return await this.exchange(reused ?? this.client.connect(this.key, this.origin), request, keepBodyBytes, signal);
+      return await this.exchange(reused ?? await this.connect(signal), request, keepBodyBytes, signal);
     } catch (err) {
       if (signal.aborted) throw abortError(signal);
       if (!reused || !(err instanceof NoResponseError)) throw err;
-      return await this.exchange(this.client.connect(this.key, this.origin), request, keepBodyBytes, signal);
+      return await this.exchange(await this.connect(signal), request, keepBodyBytes, signal);
     }
+  }
+
+  private async connect(signal: AbortSignal): Promise<Connection> {
+    if (!this.tunnel) return this.client.connect(this.key, this.origin);
+    const socket = await connectTunnel(this.tunnel.proxy, this.tunnel.authority, signal);
+    return this.client.connect(this.key, this.origin, socket);
   }
 
   private async exchange(c: Connection, request: string, keepBodyBytes: number, signal: AbortSignal): Promise<Exchange> {

@@ -44,13 +44,15 @@ export class Connection {
 
   private readonly onIdleClose: (c: Connection) => void;
 
-  constructor(origin: Origin, tls: TlsOptions, idleMs: number, onIdleClose: (c: Connection) => void) {
+  /** `tunnel`: a socket already connected to the origin through a proxy (CONNECT); TLS runs over it. */
+  constructor(origin: Origin, tls: TlsOptions, idleMs: number, onIdleClose: (c: Connection) => void, tunnel?: Socket) {
     this.idleMs = idleMs;
     this.onIdleClose = onIdleClose;
     const isIp = /^[\d.]+$|:/.test(origin.host);
+    const where = tunnel ? { socket: tunnel } : { host: origin.host, port: origin.port };
     this.socket = origin.protocol === 'https:'
-      ? tlsConnect({ host: origin.host, port: origin.port, rejectUnauthorized: tls.rejectUnauthorized, ...(tls.ca ? { ca: tls.ca } : {}), ...(isIp ? {} : { servername: origin.host }), ALPNProtocols: ['http/1.1'] })
-      : netConnect({ host: origin.host, port: origin.port });
+      ? tlsConnect({ ...where, rejectUnauthorized: tls.rejectUnauthorized, ...(tls.ca ? { ca: tls.ca } : {}), ...(isIp ? {} : { servername: origin.host }), ALPNProtocols: ['http/1.1'] })
+      : tunnel ?? netConnect({ host: origin.host, port: origin.port });
     this.socket.setNoDelay(true);
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.socket.on('error', (err) => this.fail(err));

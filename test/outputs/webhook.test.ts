@@ -104,6 +104,17 @@ describe('webhook output', () => {
   test('a non-URL address is refused at start', () => {
     assert.throws(() => webhookOutput.create(webhookOutput.schema.parse({ address: 'receiver:8080' }), { name: 'w', log: silentLogger }), /not an http\(s\) URL/);
   });
+  test('a proxy from the environment it cannot use stops the output at start, naming the variable', () => {
+    const saved = process.env.HTTPS_PROXY;
+    process.env.HTTPS_PROXY = 'socks5://127.0.0.1:1080';
+    try {
+      assert.throws(() => webhookOutput.create(webhookOutput.schema.parse({ address: 'https://hooks.example.com/x' }), { name: 'w', log: silentLogger }),
+        /^Error: webhook: HTTPS_PROXY: only http:\/\/ proxies are supported, not socks5:\/\/$/);
+    } finally {
+      if (saved === undefined) delete process.env.HTTPS_PROXY;
+      else process.env.HTTPS_PROXY = saved;
+    }
+  });
   test('Retry-After in seconds or as an HTTP date', () => {
     assert.equal(parseRetryAfter('5'), 5000);
     assert.equal(parseRetryAfter(new Date(10_000).toUTCString(), 4_000), 6000);
