@@ -1,4 +1,5 @@
 import { readConfigFile } from './config-file.ts';
+import { rootCertificates } from 'node:tls';
 import { Agent } from 'undici';
 import { HttpClient, type RequestTarget } from '../src/http-client/client.ts';
 import { DeliveryError } from '../src/router/output.ts';
@@ -11,18 +12,24 @@ export interface HttpTls {
 }
 
 /** An undici dispatcher with these TLS settings, for outputs that go through a library taking one (Slack). */
-export function httpAgent(tls: HttpTls): Agent {
-  return new Agent({
-    connect: {
-      rejectUnauthorized: tls.checkcert,
-      ...(tls.cacertfile ? { ca: readConfigFile('cacertfile', tls.cacertfile).toString('utf8') } : {}),
-    },
-  });
+export function httpAgent(tls: HttpTls, clientCaFile = ''): Agent {
+  const ca = extraCas(tls, clientCaFile);
+  return new Agent({ connect: { rejectUnauthorized: tls.checkcert, ...(ca ? { ca: [...rootCertificates, ca] } : {}) } });
 }
 
 /** The outputs' own HTTP/1.1 client (src/http-client/) with these TLS settings. */
-export function httpClient(tls: HttpTls): HttpClient {
-  return new HttpClient({ checkcert: tls.checkcert, ...(tls.cacertfile ? { caPem: readConfigFile('cacertfile', tls.cacertfile).toString('utf8') } : {}) });
+export function httpClient(tls: HttpTls, clientCaFile = ''): HttpClient {
+  const ca = extraCas(tls, clientCaFile);
+  return new HttpClient({ checkcert: tls.checkcert, ...(ca ? { caPem: ca } : {}) });
+}
+
+/** The output's cacertfile and the shared tlsclient.cacertfile, as one PEM text (undefined when neither is set). */
+function extraCas(tls: HttpTls, clientCaFile: string): string | undefined {
+  const pems = [
+    ...(tls.cacertfile ? [readConfigFile('cacertfile', tls.cacertfile).toString('utf8')] : []),
+    ...(clientCaFile ? [readConfigFile('tlsclient.cacertfile', clientCaFile).toString('utf8')] : []),
+  ];
+  return pems.length > 0 ? pems.join('\n') : undefined;
 }
 
 /**

@@ -42,7 +42,7 @@ export const webhookOutput = defineOutput({
     if (!/^https?:\/\//.test(c.address)) throw new Error(`webhook.address "${c.address}" is not an http(s) URL`);
     const method = webhookMethod(c.method);
     if (method !== c.method.trim().toUpperCase()) ctx.log.warn(`webhook.method "${c.method}": Falcosidekick sends POST for anything but PUT; so does Peregrine`);
-    const client = httpClient(c);
+    const client = httpClient(c, ctx.clientCaFile);
     const headers = { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'Peregrine', ...c.customheaders };
     let target;
     try {

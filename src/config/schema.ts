@@ -97,6 +97,9 @@ export function buildConfigSchema(defs: readonly OutputDefinition[] = outputRegi
       notlsport: z.int().min(1).max(65535).default(2810).meta({ description: 'Port of the plain-HTTP server for notlspaths.' }),
       notlspaths: z.array(z.string()).default([]).meta({ description: 'Paths also served over plain HTTP on notlsport when deploy is true (e.g. /ping for probes).' }),
     }).prefault({}),
+    tlsclient: z.strictObject({
+      cacertfile: z.string().default('').meta({ description: 'PEM file of CAs every HTTP output (webhook, Slack) trusts besides the system ones and its own cacertfile, as Falcosidekick\'s tlsclient.cacertfile.' }),
+    }).prefault({}),
     debug: z.boolean().default(false).meta({ description: 'Log every alert sent.' }),
     loglevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
     customfields: z.record(z.string(), z.string()).default({}).meta({ description: 'Static fields added to every alert\'s output_fields.' }),

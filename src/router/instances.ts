@@ -67,7 +67,7 @@ export async function createInstances(config: PeregrineConfig, registry: readonl
     seen.add(name);
     const ilog = log.child({ output: name, type: def.type });
     try {
-      const sender = await def.create(block, { name, log: ilog });
+      const sender = await def.create(block, { name, log: ilog, clientCaFile: config.tlsclient.cacertfile });
       const t = { ...TUNING_DEFAULTS, ...def.delivery };
       const d = block.delivery;
       const cap = d.maxconcurrentrequests ?? block.maxconcurrentrequests;

@@ -57,6 +57,8 @@ export interface OutputContext {
   /** Instance name, e.g. "slack" for the legacy block or "slack-critical" for a named instance. */
   readonly name: string;
   readonly log: Logger;
+  /** tlsclient.cacertfile: CAs every HTTP output trusts besides the system ones ("" = none). */
+  readonly clientCaFile?: string;
 }
 
 export interface Sender {

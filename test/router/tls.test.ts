@@ -9,6 +9,7 @@ import { silentLogger } from '../../src/log.ts';
 import { falcoAlert, parsedAlert } from '../support/alerts.ts';
 import { startRouter } from '../support/router.ts';
 import { selfSignedCert } from '../support/tls.ts';
+import { eventually } from '../support/eventually.ts';
 
 test('the HTTP input serves HTTPS with tlsserver.deploy', async () => {
   const tls = selfSignedCert();
@@ -50,4 +51,29 @@ test('webhook over TLS: an unknown CA is refused, cacertfile or checkcert: false
     server.closeAllConnections();
     server.close();
   }
+});
+
+test('tlsclient.cacertfile (Falcosidekick\'s CA for every HTTP output) is trusted by the webhook; an unreadable one stops the start naming the key', async () => {
+  const tls = selfSignedCert();
+  const bodies: string[] = [];
+  const server = createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
+    let b = '';
+    req.on('data', (c: Buffer) => { b += c; });
+    req.on('end', () => { bodies.push(b); res.end('ok'); });
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const address = `https://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const r = await startRouter(`tlsclient: { cacertfile: ${tls.certFile} }\nwebhook: { address: "${address}" }\n`);
+  try {
+    const res = await fetch(`${r.url}/`, { method: 'POST', body: JSON.stringify(falcoAlert({ rule: 'through the shared CA' })) });
+    assert.equal(res.status, 200);
+    await eventually(() => assert.equal(bodies.length, 1), 10_000);
+    assert.equal(JSON.parse(bodies[0]!).rule, 'through the shared CA');
+  } finally {
+    await r.router.close({ drainMs: 0 });
+    server.closeAllConnections();
+    server.close();
+  }
+  await assert.rejects(startRouter(`tlsclient: { cacertfile: /nonexistent/ca.pem }\nwebhook: { address: "${address}" }\n`),
+    /tlsclient\.cacertfile: cannot read \/nonexistent\/ca\.pem: no such file/);
 });
