@@ -28,7 +28,8 @@ test('the HTTP input serves HTTPS with tlsserver.deploy', async () => {
   }
 });
 
-test('webhook over TLS: an unknown CA is refused, cacertfile or checkcert: false are accepted', async () => {
+/** An HTTPS receiver on loopback with a self-signed certificate; records request bodies. */
+async function httpsReceiver() {
   const tls = selfSignedCert();
   const bodies: string[] = [];
   const server = createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
@@ -38,6 +39,11 @@ test('webhook over TLS: an unknown CA is refused, cacertfile or checkcert: false
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   const address = `https://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  return { tls, bodies, address, close: () => { server.closeAllConnections(); server.close(); } };
+}
+
+test('webhook over TLS: an unknown CA is refused, cacertfile or checkcert: false are accepted', async () => {
+  const { tls, bodies, address, close } = await httpsReceiver();
   try {
     const strict = await webhookOutput.create(webhookOutput.schema.parse({ address }), { name: 'w', log: silentLogger });
     await assert.rejects(strict.send([parsedAlert()], AbortSignal.timeout(5000)), (e: unknown) => e instanceof DeliveryError);
@@ -48,21 +54,12 @@ test('webhook over TLS: an unknown CA is refused, cacertfile or checkcert: false
     assert.equal(bodies.length, 2);
     await Promise.all([strict.close?.(), withCa.close?.(), unchecked.close?.()]);
   } finally {
-    server.closeAllConnections();
-    server.close();
+    close();
   }
 });
 
 test('tlsclient.cacertfile (Falcosidekick\'s CA for every HTTP output) is trusted by the webhook; an unreadable one stops the start naming the key', async () => {
-  const tls = selfSignedCert();
-  const bodies: string[] = [];
-  const server = createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
-    let b = '';
-    req.on('data', (c: Buffer) => { b += c; });
-    req.on('end', () => { bodies.push(b); res.end('ok'); });
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const address = `https://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const { tls, bodies, address, close } = await httpsReceiver();
   const r = await startRouter(`tlsclient: { cacertfile: ${tls.certFile} }\nwebhook: { address: "${address}" }\n`);
   try {
     const res = await fetch(`${r.url}/`, { method: 'POST', body: JSON.stringify(falcoAlert({ rule: 'through the shared CA' })) });
@@ -71,8 +68,7 @@ test('tlsclient.cacertfile (Falcosidekick\'s CA for every HTTP output) is truste
     assert.equal(JSON.parse(bodies[0]!).rule, 'through the shared CA');
   } finally {
     await r.router.close({ drainMs: 0 });
-    server.closeAllConnections();
-    server.close();
+    close();
   }
   await assert.rejects(startRouter(`tlsclient: { cacertfile: /nonexistent/ca.pem }\nwebhook: { address: "${address}" }\n`),
     /tlsclient\.cacertfile: cannot read \/nonexistent\/ca\.pem: no such file/);
