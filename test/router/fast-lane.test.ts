@@ -65,10 +65,23 @@ class RawClient {
 const post = (body: string, extra = '') => `POST / HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n${extra}content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 const alertText = (rule: string) => JSON.stringify(falcoAlert({ rule }));
 
-test('alerts posted on one kept-alive connection are answered on the fast lane and all delivered, pipelined ones in order', async () => {
+/** A router whose webhook output posts to a fresh receiver; both are closed after `body`, whatever it throws. */
+async function withWebhookRouter(body: (r: Awaited<ReturnType<typeof startRouter>>, receiver: HttpReceiver) => Promise<void>): Promise<void> {
   const receiver = await HttpReceiver.start();
-  const r = await startRouter(`webhook:\n  address: "${receiver.url}/"\n`);
   try {
+    const r = await startRouter(`webhook:\n  address: "${receiver.url}/"\n`);
+    try {
+      await body(r, receiver);
+    } finally {
+      await r.router.close({ drainMs: 0 });
+    }
+  } finally {
+    await receiver.close();
+  }
+}
+
+test('alerts posted on one kept-alive connection are answered on the fast lane and all delivered, pipelined ones in order', async () => {
+  await withWebhookRouter(async (r, receiver) => {
     const c = await RawClient.open(r.url);
     const uuids: string[] = [];
     for (let i = 0; i < 20; i++) {
@@ -95,16 +108,11 @@ test('alerts posted on one kept-alive connection are answered on the fast lane a
     assert.equal(r.router.http.fastLane!.counts.direct, 23);
     assert.equal(r.router.http.fastLane!.size, 1);
     c.end();
-  } finally {
-    await r.router.close({ drainMs: 0 });
-    await receiver.close();
-  }
+  });
 });
 
 test('Expect: 100-continue is answered before the body; chunked bodies are read; HTTP/1.0 is answered and closed', async () => {
-  const receiver = await HttpReceiver.start();
-  const r = await startRouter(`webhook:\n  address: "${receiver.url}/"\n`);
-  try {
+  await withWebhookRouter(async (r, receiver) => {
     const c = await RawClient.open(r.url);
     const body = alertText('after continue');
     // What libcurl (Falco's http_output) sends for larger bodies: the head, then the body once told to go on.
@@ -134,10 +142,7 @@ test('Expect: 100-continue is answered before the body; chunked bodies are read;
     // Delivery may run sends side by side: compared as a set.
     assert.deepEqual(receiver.requests.map((q) => (JSON.parse(q.body) as { rule: string }).rule).sort(), ['after continue', 'chunked', 'http 1.0']);
     assert.equal(r.router.http.fastLane!.counts.direct, 3);
-  } finally {
-    await r.router.close({ drainMs: 0 });
-    await receiver.close();
-  }
+  });
 });
 
 test('on a lane connection, a POST / the lane does not take gets fastify\'s own answer: bad JSON, a bad alert, a wrong token', async () => {
@@ -201,9 +206,7 @@ test('another path after alerts hands the connection to node:http, which serves 
 });
 
 test('a connection whose first request is not an alert is served by node:http throughout, alerts included', async () => {
-  const receiver = await HttpReceiver.start();
-  const r = await startRouter(`webhook:\n  address: "${receiver.url}/"\n`);
-  try {
+  await withWebhookRouter(async (r, receiver) => {
     const c = await RawClient.open(r.url);
     // The head arrives in two writes, the second carrying a whole alert request behind it.
     c.send('GET /healthz HTTP/1.1\r\nho');
@@ -217,10 +220,7 @@ test('a connection whose first request is not an alert is served by node:http th
     assert.equal(r.router.http.fastLane!.size, 0);
     assert.deepEqual(r.router.http.fastLane!.counts, { direct: 0, viaFastify: 0, handedOff: 1 });
     c.end();
-  } finally {
-    await r.router.close({ drainMs: 0 });
-    await receiver.close();
-  }
+  });
 });
 
 test('a body over bodylimit is refused with 413 and the connection closed; malformed framing is 400', async () => {
@@ -263,9 +263,7 @@ test('shutdown closes kept-alive lane connections without waiting for the grace 
 });
 
 test('a request split at any byte across two TCP writes is framed the same (Content-Length and chunked)', async () => {
-  const receiver = await HttpReceiver.start();
-  const r = await startRouter(`webhook:\n  address: "${receiver.url}/"\n`);
-  try {
+  await withWebhookRouter(async (r, receiver) => {
     const c = await RawClient.open(r.url);
     c.socket.setNoDelay(true);
     const body = alertText('split');
@@ -288,10 +286,7 @@ test('a request split at any byte across two TCP writes is framed the same (Cont
     assert.equal(r.router.http.fastLane!.counts.direct, sent);
     assert.equal(r.router.http.fastLane!.counts.viaFastify, 0);
     c.end();
-  } finally {
-    await r.router.close({ drainMs: 0 });
-    await receiver.close();
-  }
+  });
 });
 
 test('a client that pipelines requests and half-closes gets every answer, then the end', async () => {
