@@ -4,7 +4,7 @@ import { BlockList, isIP } from 'node:net';
  * The forward proxy for a request, from the environment as Go's client reads it (Falcosidekick's outputs
  * use Go's default transport, which does): HTTPS_PROXY for https targets, HTTP_PROXY for http ones (upper
  * case first, then lower case), none for localhost or a loopback address, none where NO_PROXY matches.
- * NO_PROXY is a comma list: `*` (everything), a host name (it and its subdomains; `.name` only subdomains),
+ * NO_PROXY is a comma list: `*` (everything), a host name (it and its subdomains; `.name` or `*.name` only subdomains),
  * an IP address or a CIDR block, each optionally with `:port`. A proxy given without a scheme is http://.
  * Throws, naming the variable, for a proxy this client cannot use (https:// or socks5:// proxies).
  */
@@ -60,6 +60,8 @@ function noProxyMatches(list: string, host: string, port: number): boolean {
       if (entry === host) return true;
       continue;
     }
+    // "*.name" is ".name", as in Go's reading.
+    if (entry.startsWith('*.')) entry = entry.slice(1);
     if (entry.startsWith('.')) {
       if (host.endsWith(entry)) return true;
     } else if (host === entry || host.endsWith(`.${entry}`)) {

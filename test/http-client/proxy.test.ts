@@ -35,6 +35,8 @@ describe('proxy from the environment, as Go reads it', () => {
     assert.equal(at('http://a.example.com/', env(' other.org, Example.COM ')), undefined);
     assert.equal(at('http://example.com/', env('.example.com')), 'http://p:1/');
     assert.equal(at('http://a.example.com/', env('.example.com')), undefined);
+    assert.equal(at('http://a.example.com/', env('*.example.com')), undefined);
+    assert.equal(at('http://example.com/', env('*.example.com')), 'http://p:1/');
     assert.equal(at('http://notexample.com/', env('example.com')), 'http://p:1/');
     assert.equal(at('http://10.1.2.3/', env('10.0.0.0/8')), undefined);
     assert.equal(at('http://11.1.2.3/', env('10.0.0.0/8')), 'http://p:1/');
