@@ -196,7 +196,12 @@ export class OutputQueue {
 
   /** Moves the cursor to the oldest alert not yet done. */
   private advance(): void {
-    while (this.orderHead < this.order.length && this.order[this.orderHead]!.done) this.doneAbove.delete(this.order[this.orderHead++]!.seq);
+    while (this.orderHead < this.order.length && this.order[this.orderHead]!.done) {
+      this.doneAbove.delete(this.order[this.orderHead]!.seq);
+      // Cleared, not only passed: a passed slot kept its alert alive until the array was next compacted
+      // (1,000+ alerts), long enough to be copied into the old generation (bench/README.md, GC).
+      this.order[this.orderHead++] = undefined as unknown as Item;
+    }
     if (this.orderHead > 1024 && this.orderHead * 2 > this.order.length) {
       this.order = this.order.slice(this.orderHead);
       this.orderHead = 0;
