@@ -2,7 +2,7 @@ import { readConfigFile } from './config-file.ts';
 import { rootCertificates } from 'node:tls';
 import { Agent } from 'undici';
 import { HttpClient, type RequestTarget } from '../src/http-client/client.ts';
-import { DeliveryError } from '../src/router/output.ts';
+import { DeliveryError, type OutputContext } from '../src/router/output.ts';
 import { redactUrl } from '../src/redact.ts';
 
 /** TLS settings shared by HTTP outputs (Falcosidekick's checkcert, plus a CA file). */
@@ -11,23 +11,33 @@ export interface HttpTls {
   cacertfile: string;
 }
 
+type TlsContext = Pick<OutputContext, 'clientCaFile' | 'clientCert'>;
+
 /** An undici dispatcher with these TLS settings, for outputs that go through a library taking one (Slack). */
-export function httpAgent(tls: HttpTls, clientCaFile = ''): Agent {
-  const ca = extraCas(tls, clientCaFile);
-  return new Agent({ connect: { rejectUnauthorized: tls.checkcert, ...(ca ? { ca: [...rootCertificates, ca] } : {}) } });
+export function httpAgent(tls: HttpTls, ctx: TlsContext = {}): Agent {
+  const ca = extraCas(tls, ctx);
+  const cert = ctx.clientCert;
+  return new Agent({ connect: { rejectUnauthorized: verifies(tls, ctx), ...(ca ? { ca: [...rootCertificates, ca] } : {}), ...(cert ? { cert: cert.cert, key: cert.key } : {}) } });
 }
 
 /** The outputs' own HTTP/1.1 client (src/http-client/) with these TLS settings. */
-export function httpClient(tls: HttpTls, clientCaFile = ''): HttpClient {
-  const ca = extraCas(tls, clientCaFile);
-  return new HttpClient({ checkcert: tls.checkcert, ...(ca ? { caPem: ca } : {}) });
+export function httpClient(tls: HttpTls, ctx: TlsContext = {}): HttpClient {
+  const ca = extraCas(tls, ctx);
+  const cert = ctx.clientCert;
+  return new HttpClient({ checkcert: verifies(tls, ctx), ...(ca ? { caPem: ca } : {}), ...(cert ? { clientCert: { cert: cert.cert, key: cert.key } } : {}) });
 }
 
-/** The output's cacertfile and the shared tlsclient.cacertfile, as one PEM text (undefined when neither is set). */
-function extraCas(tls: HttpTls, clientCaFile: string): string | undefined {
+/** With a client certificate the server's is always verified: Falcosidekick ignores checkcert then. */
+function verifies(tls: HttpTls, ctx: TlsContext): boolean {
+  return ctx.clientCert !== undefined || tls.checkcert;
+}
+
+/** The output's cacertfile, the shared tlsclient.cacertfile and the mutual-TLS CA, as one PEM text (undefined when none is set). */
+function extraCas(tls: HttpTls, ctx: TlsContext): string | undefined {
   const pems = [
     ...(tls.cacertfile ? [readConfigFile('cacertfile', tls.cacertfile).toString('utf8')] : []),
-    ...(clientCaFile ? [readConfigFile('tlsclient.cacertfile', clientCaFile).toString('utf8')] : []),
+    ...(ctx.clientCaFile ? [readConfigFile('tlsclient.cacertfile', ctx.clientCaFile).toString('utf8')] : []),
+    ...(ctx.clientCert ? [ctx.clientCert.ca.toString('utf8')] : []),
   ];
   return pems.length > 0 ? pems.join('\n') : undefined;
 }

@@ -97,10 +97,11 @@ export const slackOutput = defineOutput({
   isEnabled: (c) => c.webhookurl !== '',
   // Slack's incoming webhooks allow about one message per second.
   delivery: { concurrency: 1, ratePerSecond: 1 },
+  mutualTls: true,
   async create(c, ctx) {
     if (!/^https?:\/\//.test(c.webhookurl)) throw new Error(`slack.webhookurl is not an http(s) URL (${redact(c.webhookurl)})`);
     const message = c.messageformat ? compileTemplate(c.messageformat, 'slack.messageformat') : undefined;
-    const dispatcher = httpAgent(c, ctx.clientCaFile);
+    const dispatcher = httpAgent(c, ctx);
     // Loaded only when a slack output is configured, as every output's client library.
     const { IncomingWebhook } = await import('@slack/webhook');
     return {

@@ -36,13 +36,14 @@ export const webhookOutput = defineOutput({
   }),
   isEnabled: (c) => c.address !== '',
   delivery: { adaptive: true },
+  mutualTls: true,
   // Custom headers (tokens, often) are left out: the warm-up's server has no use for them.
   warmUpAt: (c, url) => ({ ...c, address: url, customheaders: {} }),
   create(c, ctx) {
     if (!/^https?:\/\//.test(c.address)) throw new Error(`webhook.address "${c.address}" is not an http(s) URL`);
     const method = webhookMethod(c.method);
     if (method !== c.method.trim().toUpperCase()) ctx.log.warn(`webhook.method "${c.method}": Falcosidekick sends POST for anything but PUT; so does Peregrine`);
-    const client = httpClient(c, ctx.clientCaFile);
+    const client = httpClient(c, ctx);
     const headers = { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'Peregrine', ...c.customheaders };
     let target;
     try {

@@ -13,7 +13,7 @@ export const FALCOSIDEKICK_ONLY_KEYS: readonly string[] = [
   'openobserve', 'opsgenie', 'otlp', 'pagerduty', 'policyreport', 'prometheus', 'quickwit', 'rabbitmq', 'redis',
   'rocketchat', 'smtp', 'splunk', 'spyderbat', 'stan', 'statsd', 'sumologic', 'syslog', 'talon', 'teams',
   'tekton', 'telegram', 'timescaledb', 'wavefront', 'webex', 'webui', 'yandex', 'zincsearch', 'aws',
-  'mutualtlsfilespath', 'mutualtlsclient', 'outputfieldformat',
+  'outputfieldformat',
 ];
 
 /**

@@ -34,8 +34,7 @@ export const filterKeys = {
   delivery: deliverySchema.prefault({}),
   // Falcosidekick's per-output keys, accepted so its configs load unchanged.
   maxconcurrentrequests: z.int().min(1).optional().meta({ description: 'Falcosidekick\'s name for delivery.maxconcurrentrequests.' }),
-  mutualtls: z.boolean().default(false).refine((v) => !v, 'mutual TLS client certificates are not supported yet; set mutualtls: false')
-    .meta({ description: 'Falcosidekick key; only false is supported.' }),
+  mutualtls: z.boolean().default(false).meta({ description: 'Webhook and Slack: present a client certificate (mutualtlsclient.*, else the files in mutualtlsfilespath), as Falcosidekick does; the server\'s certificate is then always verified, against the system CAs and mutualtlsclient.cacertfile (checkcert is ignored). Other outputs refuse true.' }),
 };
 
 type AnyObject = z.ZodObject<z.ZodRawShape>;
@@ -96,6 +95,12 @@ export function buildConfigSchema(defs: readonly OutputDefinition[] = outputRegi
       cacertfile: z.string().default('/etc/certs/server/ca.crt').meta({ description: 'CA that signs client certificates when mutualtls is true.' }),
       notlsport: z.int().min(1).max(65535).default(2810).meta({ description: 'Port of the plain-HTTP server for notlspaths.' }),
       notlspaths: z.array(z.string()).default([]).meta({ description: 'Paths also served over plain HTTP on notlsport when deploy is true (e.g. /ping for probes).' }),
+    }).prefault({}),
+    mutualtlsfilespath: z.string().default('/etc/certs').meta({ description: 'Directory of client.crt, client.key and ca.crt for outputs with mutualtls: true, where mutualtlsclient leaves a file unset (Falcosidekick key).' }),
+    mutualtlsclient: z.strictObject({
+      certfile: z.string().default('').meta({ description: 'Client certificate (PEM) for outputs with mutualtls: true; default <mutualtlsfilespath>/client.crt.' }),
+      keyfile: z.string().default('').meta({ description: 'Its private key (PEM); default <mutualtlsfilespath>/client.key.' }),
+      cacertfile: z.string().default('').meta({ description: 'CA (PEM) the destinations\' certificates are checked against, besides the system ones; default <mutualtlsfilespath>/ca.crt.' }),
     }).prefault({}),
     tlsclient: z.strictObject({
       cacertfile: z.string().default('').meta({ description: 'PEM file of CAs every HTTP output (webhook, Slack) trusts besides the system ones and its own cacertfile, as Falcosidekick\'s tlsclient.cacertfile.' }),

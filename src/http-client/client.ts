@@ -18,6 +18,8 @@ export interface HttpClientOptions {
   checkcert: boolean;
   /** PEM of extra CAs to trust, besides the system ones. */
   caPem?: string;
+  /** A certificate and key (PEM) to present when the server asks for one (mutual TLS). */
+  clientCert?: { cert: Buffer | string; key: Buffer | string };
   /** Close a connection idle this long (servers commonly close at 5 s; closing first avoids racing them). */
   idleMs?: number;
   /** Where HTTP_PROXY, HTTPS_PROXY and NO_PROXY are read (process.env). */
@@ -34,7 +36,7 @@ export class HttpClient {
   readonly env: NodeJS.ProcessEnv;
 
   constructor(opts: HttpClientOptions) {
-    this.tls = { rejectUnauthorized: opts.checkcert, ...(opts.caPem ? { ca: [...rootCertificates, opts.caPem] } : {}) };
+    this.tls = { rejectUnauthorized: opts.checkcert, ...(opts.caPem ? { ca: [...rootCertificates, opts.caPem] } : {}), ...(opts.clientCert ? { clientCert: opts.clientCert } : {}) };
     this.idleMs = opts.idleMs ?? 4000;
     this.env = opts.env ?? process.env;
   }

@@ -13,6 +13,8 @@ export interface Origin {
 export interface TlsOptions {
   rejectUnauthorized: boolean;
   ca?: string[];
+  /** Presented when the server asks for a client certificate (mutual TLS). */
+  clientCert?: { cert: Buffer | string; key: Buffer | string };
 }
 
 export interface Exchange {
@@ -51,7 +53,7 @@ export class Connection {
     const isIp = /^[\d.]+$|:/.test(origin.host);
     const where = tunnel ? { socket: tunnel } : { host: origin.host, port: origin.port };
     this.socket = origin.protocol === 'https:'
-      ? tlsConnect({ ...where, rejectUnauthorized: tls.rejectUnauthorized, ...(tls.ca ? { ca: tls.ca } : {}), ...(isIp ? {} : { servername: origin.host }), ALPNProtocols: ['http/1.1'] })
+      ? tlsConnect({ ...where, rejectUnauthorized: tls.rejectUnauthorized, ...(tls.ca ? { ca: tls.ca } : {}), ...(tls.clientCert ? { cert: tls.clientCert.cert, key: tls.clientCert.key } : {}), ...(isIp ? {} : { servername: origin.host }), ALPNProtocols: ['http/1.1'] })
       : tunnel ?? netConnect({ host: origin.host, port: origin.port });
     this.socket.setNoDelay(true);
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));

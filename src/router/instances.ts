@@ -7,6 +7,7 @@ import { AdaptiveConcurrency } from './delivery/adaptive-concurrency.ts';
 import { OutputQueue, type DeadLetter, type QueueSettings } from './delivery/output-queue.ts';
 import type { ThrottledLog } from './delivery/throttled-log.ts';
 import type { RouterMetrics } from './metrics.ts';
+import { loadClientCertificate } from './mutual-tls.ts';
 import type { DeliveryTuning, OutputDefinition, Sender } from './output.ts';
 
 /** One configured destination: its filter and its delivery from the spool. */
@@ -30,6 +31,7 @@ export interface PreparedOutput {
 
 interface Block extends AlertFilter {
   maxconcurrentrequests?: number;
+  mutualtls: boolean;
   delivery: { queuesize: number; maxretries: number; initialbackoffms: number; maxbackoffms: number;
     timeoutms?: number; ratepersecond?: number; maxconcurrentrequests?: number; maxbatch?: number };
   [key: string]: unknown;
@@ -67,7 +69,9 @@ export async function createInstances(config: PeregrineConfig, registry: readonl
     seen.add(name);
     const ilog = log.child({ output: name, type: def.type });
     try {
-      const sender = await def.create(block, { name, log: ilog, clientCaFile: config.tlsclient.cacertfile });
+      if (block.mutualtls && !def.mutualTls) throw new Error(`mutualtls: the ${def.type} output cannot present a client certificate (webhook and Slack can); set mutualtls: false`);
+      const clientCert = block.mutualtls ? loadClientCertificate(config) : undefined;
+      const sender = await def.create(block, { name, log: ilog, clientCaFile: config.tlsclient.cacertfile, ...(clientCert ? { clientCert } : {}) });
       const t = { ...TUNING_DEFAULTS, ...def.delivery };
       const d = block.delivery;
       const cap = d.maxconcurrentrequests ?? block.maxconcurrentrequests;

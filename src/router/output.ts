@@ -34,6 +34,11 @@ export interface OutputDefinition<S extends z.ZodType = z.ZodType> {
    * answers 200 (src/router/warm-up/). Only outputs that send over HTTP can offer it; the others are not warmed.
    */
   warmUpAt?(config: z.output<S>, url: string): z.output<S>;
+  /**
+   * The output presents a client certificate (ctx.clientCert) when its block sets `mutualtls: true`, as
+   * Falcosidekick's HTTP outputs do; for the others `mutualtls: true` stops the start naming the key.
+   */
+  readonly mutualTls?: boolean;
   /** Builds the sender; may connect. A failure here disables this output only, with a clear error. */
   create(config: z.output<S>, ctx: OutputContext): Sender | Promise<Sender>;
 }
@@ -59,6 +64,16 @@ export interface OutputContext {
   readonly log: Logger;
   /** tlsclient.cacertfile: CAs every HTTP output trusts besides the system ones ("" = none). */
   readonly clientCaFile?: string;
+  /** Set when the output's block says `mutualtls: true`: the certificate to present and the CA to trust. */
+  readonly clientCert?: ClientCertificate;
+}
+
+/** Falcosidekick's mutual-TLS client files, read at start (src/router/mutual-tls.ts). */
+export interface ClientCertificate {
+  cert: Buffer;
+  key: Buffer;
+  /** CA the destination's certificate must chain to, trusted besides the system ones. */
+  ca: Buffer;
 }
 
 export interface Sender {

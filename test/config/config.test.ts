@@ -122,7 +122,8 @@ loki: { hostport: "" }
     });
     assert.equal(c.listenport, 2801);
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0]!, /ignored Falcosidekick keys .*: mutualtlsfilespath, elasticsearch\.hostport, elasticsearch\.index, loki\.hostport$/);
-    assert.throws(() => loadConfig({ env: {}, yamlText: 'webhook: { mutualtls: true }' }), /webhook\.mutualtls: mutual TLS client certificates are not supported yet/);
+    assert.match(warnings[0]!, /ignored Falcosidekick keys .*: elasticsearch\.hostport, elasticsearch\.index, loki\.hostport$/);
+    // Mutual TLS towards outputs is read (test/router/mutual-tls-client.test.ts), not ignored.
+    assert.equal(c.mutualtlsfilespath, '/etc/certs');
   });
 });

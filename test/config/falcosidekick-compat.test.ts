@@ -67,14 +67,16 @@ describe('Falcosidekick config_example.yaml layout (2.34.1) loads unchanged', ()
       const listed = ignored.has(key) || [...ignored].some((i) => key.startsWith(`${i}.`));
       assert.ok(used(key) !== listed, `${key}: ${used(key) ? 'used and listed as ignored' : 'neither used nor listed'}`);
     }
-    for (const i of ['outputfieldformat'] as const) assert.ok(!ignored.has(i));
-    for (const i of ['mutualtlsfilespath', 'rocketchat.webhookurl', 'aws.securitylake.interval', 'azure.eventhub.name', 'pagerduty.routingkey', 'sumologic.receiverurl']) {
+    for (const i of ['outputfieldformat', 'mutualtlsfilespath', 'mutualtlsclient.certfile'] as const) assert.ok(!ignored.has(i), `${i} is read`);
+    for (const i of ['rocketchat.webhookurl', 'aws.securitylake.interval', 'azure.eventhub.name', 'pagerduty.routingkey', 'sumologic.receiverurl']) {
       assert.ok(ignored.has(i), `${i} listed`);
     }
   });
 
   test('keys are read case-insensitively, null sections are unset, tlsserver keys parse', () => {
     assert.equal(config.outputfieldformat, '<timestamp>: <priority> <output> <custom_fields> <templated_fields>');
+    assert.equal(config.mutualtlsfilespath, '/srv/certs');
+    assert.deepEqual(config.mutualtlsclient, { certfile: '/srv/certs/client/c.crt', keyfile: '/srv/certs/client/c.key', cacertfile: '/srv/certs/client/ca.pem' });
     assert.deepEqual(config.templatedfields, {});
     assert.deepEqual(config.tlsserver, {
       deploy: false, certfile: '/srv/certs/server/s.crt', keyfile: '/srv/certs/server/s.key', mutualtls: false,
@@ -94,7 +96,10 @@ describe('the environment as the falcosidekick chart renders it', () => {
     const { config, warnings } = load('', env);
     assert.deepEqual(sidekickOutputs(config), []);
     const ignored = ignoredList(warnings);
-    assert.ok(ignored.includes('env MUTUALTLSFILESPATH') && ignored.includes('env ELASTICSEARCH_INDEX'));
+    assert.ok(ignored.includes('env ELASTICSEARCH_INDEX'));
+    // The chart's mutual-TLS directory is read (outputs with mutualtls: true take their files from it).
+    assert.ok(!ignored.includes('env MUTUALTLSFILESPATH'));
+    assert.equal(config.mutualtlsfilespath, env.MUTUALTLSFILESPATH);
     // AWS_CHECKIDENTITY=true is used (an STS check when SNS starts), so it is not listed.
     assert.ok(!ignored.includes('env AWS_CHECKIDENTITY'));
     assert.equal((config.aws as { checkidentity: boolean }).checkidentity, true);

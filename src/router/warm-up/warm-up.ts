@@ -116,7 +116,8 @@ function privateConfig(config: PeregrineConfig, warmable: readonly OutputDefinit
 /** Every warm-up alert reaches every warmed output at once: no filter, no rate limit, no retries. */
 function unfiltered<T>(block: T): T {
   const b = block as Record<string, unknown> & { delivery?: Record<string, unknown> };
-  return { ...b, minimumpriority: undefined, rules: [], tags: [], sources: [],
+  // mutualtls off: the warm-up's receiver is plain HTTP on loopback, and needs no client certificate files.
+  return { ...b, minimumpriority: undefined, rules: [], tags: [], sources: [], mutualtls: false,
     delivery: { ...b.delivery, ratepersecond: 0, maxretries: 0, timeoutms: 1000 } } as T;
 }
 
