@@ -92,6 +92,8 @@ export function valuesSchema(): Json {
       rules: { type: 'object', additionalProperties: str, description: 'Extra rule files: file name -> YAML content.' },
       secretEnv: { type: 'object', additionalProperties: str, description: 'Secret env overrides, e.g. SLACK_WEBHOOKURL.' },
       existingSecret: { ...str, description: 'Name of a Secret whose keys are env overrides (SLACK_WEBHOOKURL, KAFKA_PASSWORD …).' },
+      extraVolumes: { type: 'array', items: { type: 'object', required: ['name'], properties: { name: str } }, description: 'Pod volumes added to the router and detector (e.g. a Secret of client certificates).' },
+      extraVolumeMounts: { type: 'array', items: { type: 'object', required: ['name', 'mountPath'], properties: { name: str, mountPath: { ...str, pattern: '^/' } } }, description: 'Mounts of extraVolumes in the router and detector containers.' },
       metrics: {
         type: 'object', additionalProperties: false,
         properties: {

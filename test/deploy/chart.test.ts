@@ -127,6 +127,24 @@ describe('Helm chart', () => {
     assert.ok(sc.capabilities.add.includes('BPF') && sc.capabilities.add.includes('PERFMON'));
   });
 
+  test('extraVolumes and extraVolumeMounts (Falcosidekick chart keys) reach the router and the detector, e.g. client certificates for mutualtls', () => {
+    const ms = render([
+      '--set', 'detector.enabled=true',
+      '--set', 'extraVolumes[0].name=mtls', '--set', 'extraVolumes[0].secret.secretName=client-certs',
+      '--set', 'extraVolumeMounts[0].name=mtls', '--set', 'extraVolumeMounts[0].mountPath=/etc/certs', '--set', 'extraVolumeMounts[0].readOnly=true',
+      '--set', 'config.webhook.address=https://receiver.example/', '--set', 'config.webhook.mutualtls=true',
+    ]);
+    for (const kind of ['Deployment', 'DaemonSet']) {
+      const pod = byKind(ms, kind)[0]!.spec.template.spec;
+      assert.deepEqual(pod.volumes.find((v: any) => v.name === 'mtls'), { name: 'mtls', secret: { secretName: 'client-certs' } }, kind);
+      assert.deepEqual(pod.containers[0].volumeMounts.find((m: any) => m.name === 'mtls'), { name: 'mtls', mountPath: '/etc/certs', readOnly: true }, kind);
+    }
+    const cfg = loadConfig({ env: {}, yamlText: byKind(ms, 'ConfigMap')[0]!.data!['config.yaml']! });
+    assert.equal((cfg.webhook as { mutualtls: boolean }).mutualtls, true);
+    assert.equal(cfg.mutualtlsfilespath, '/etc/certs');
+    assert.throws(() => helmTemplate(['--set', 'extraVolumeMounts[0].name=x', '--set', 'extraVolumeMounts[0].mountPath=relative']), /mountPath/);
+  });
+
   test('existingSecret is referenced instead of a generated Secret', () => {
     const ms = render(['--set', 'existingSecret=my-peregrine']);
     assert.deepEqual(byKind(ms, 'Secret'), []);
