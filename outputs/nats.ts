@@ -1,5 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { JetStreamClient } from '@nats-io/jetstream';
+import { rootCertificates } from 'node:tls';
 import { z } from 'zod';
 import type { FalcoAlert } from '../src/alert/alert.ts';
 import { readConfigFile } from './config-file.ts';
@@ -31,12 +32,19 @@ export const natsOutput = defineOutput({
   schema,
   isEnabled: (c) => c.hostport !== '',
   delivery: { maxBatch: 100, concurrency: 1 },
+  mutualTls: true,
   async create(c, ctx) {
     const servers = c.hostport.split(',').map((s) => s.trim()).filter(Boolean);
     for (const s of servers) if (!/^(nats|tls):\/\//.test(s)) throw new Error(`nats.hostport "${s}" must start with nats:// or tls://`);
     // Read now: a wrong path is a config error at start, not a send failure retried forever.
     const creds = c.credsfile ? readConfigFile('nats.credsfile', c.credsfile) : undefined;
-    if (c.cacertfile) readConfigFile('nats.cacertfile', c.cacertfile);
+    const cacert = c.cacertfile ? readConfigFile('nats.cacertfile', c.cacertfile).toString('utf8') : undefined;
+    // mutualtls: a client certificate for servers that verify clients (tls_verify), and their CA trusted
+    // besides the system ones; the server's certificate is then always checked, as for HTTP outputs.
+    const mtls = ctx.clientCert;
+    const tls = mtls
+      ? { cert: mtls.cert.toString('utf8'), key: mtls.key.toString('utf8'), ca: [...rootCertificates, mtls.ca.toString('utf8'), ...(cacert ? [cacert] : [])].join('\n'), rejectUnauthorized: true }
+      : c.tls || cacert ? { ...(cacert ? { ca: cacert } : {}), rejectUnauthorized: c.checkcert } : undefined;
     // The NATS client is loaded only when a nats output is configured (~13 MiB RSS otherwise).
     const [{ connect, credsAuthenticator }, { jetstream }] = await Promise.all([import('@nats-io/transport-node'), import('@nats-io/jetstream')]);
     let conn: Promise<NatsConnection> | undefined;
@@ -53,7 +61,7 @@ export const natsOutput = defineOutput({
         ...(c.user ? { user: c.user, pass: c.password } : {}),
         ...(c.token ? { token: c.token } : {}),
         ...(creds ? { authenticator: credsAuthenticator(creds) } : {}),
-        ...(c.tls || c.cacertfile ? { tls: { ...(c.cacertfile ? { caFile: c.cacertfile } : {}), rejectUnauthorized: c.checkcert } } : {}),
+        ...(tls ? { tls } : {}),
       }).then((nc) => {
         nc.closed().then(() => { conn = undefined; js = undefined; });
         ctx.log.info({ server: nc.getServer() }, 'connected to NATS');

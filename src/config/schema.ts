@@ -34,7 +34,7 @@ export const filterKeys = {
   delivery: deliverySchema.prefault({}),
   // Falcosidekick's per-output keys, accepted so its configs load unchanged.
   maxconcurrentrequests: z.int().min(1).optional().meta({ description: 'Falcosidekick\'s name for delivery.maxconcurrentrequests.' }),
-  mutualtls: z.boolean().default(false).meta({ description: 'Webhook and Slack: present a client certificate (mutualtlsclient.*, else the files in mutualtlsfilespath), as Falcosidekick does; the server\'s certificate is then always verified, against the system CAs and mutualtlsclient.cacertfile (checkcert is ignored). Other outputs refuse true.' }),
+  mutualtls: z.boolean().default(false).meta({ description: 'Webhook, Slack and NATS: present a client certificate (mutualtlsclient.*, else the files in mutualtlsfilespath), as Falcosidekick does; the server\'s certificate is then always verified, against the system CAs and mutualtlsclient.cacertfile (checkcert is ignored). Other outputs refuse true.' }),
 };
 
 type AnyObject = z.ZodObject<z.ZodRawShape>;

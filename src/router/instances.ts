@@ -69,7 +69,7 @@ export async function createInstances(config: PeregrineConfig, registry: readonl
     seen.add(name);
     const ilog = log.child({ output: name, type: def.type });
     try {
-      if (block.mutualtls && !def.mutualTls) throw new Error(`mutualtls: the ${def.type} output cannot present a client certificate (webhook and Slack can); set mutualtls: false`);
+      if (block.mutualtls && !def.mutualTls) throw new Error(`mutualtls: the ${def.type} output cannot present a client certificate (webhook, Slack and NATS can); set mutualtls: false`);
       const clientCert = block.mutualtls ? loadClientCertificate(config) : undefined;
       const sender = await def.create(block, { name, log: ilog, clientCaFile: config.tlsclient.cacertfile, ...(clientCert ? { clientCert } : {}) });
       const t = { ...TUNING_DEFAULTS, ...def.delivery };

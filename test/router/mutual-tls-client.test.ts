@@ -18,6 +18,8 @@ import { DeliveryError } from '../../src/router/output.ts';
 import { falcoAlert, postAlert } from '../support/alerts.ts';
 import { eventually } from '../support/eventually.ts';
 import { startRouter } from '../support/router.ts';
+import { NatsServer } from '../services/nats.ts';
+import { connect } from '@nats-io/transport-node';
 import { selfSignedCert } from '../support/tls.ts';
 
 /** A CA; a server certificate for 127.0.0.1 and a client certificate (CN=falco), both signed by it. */
@@ -29,14 +31,14 @@ function pki() {
   for (const [name, cn] of [['server', '127.0.0.1'], ['client', 'falco']] as const) {
     ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${cn}`, '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`));
     const ext = f(`${name}.ext`);
-    execFileSync('sh', ['-c', `printf '%s\\n' "${name === 'server' ? 'subjectAltName=IP:127.0.0.1' : 'extendedKeyUsage=clientAuth'}" > ${ext}`]);
+    execFileSync('sh', ['-c', `printf '%s\\n' "${name === 'server' ? 'subjectAltName=IP:127.0.0.1,DNS:localhost' : 'extendedKeyUsage=clientAuth'}" > ${ext}`]);
     ssl('x509', '-req', '-in', f(`${name}.csr`), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '1', '-extfile', ext, '-out', f(`${name}.crt`));
   }
   // Falcosidekick's mutualtlsfilespath layout: client.crt, client.key, ca.crt in one directory.
   const filesPath = f('certs');
   mkdirSync(filesPath);
   for (const n of ['client.crt', 'client.key', 'ca.crt']) copyFileSync(f(n), join(filesPath, n));
-  return { dir, filesPath, caFile: f('ca.crt'), certFile: f('client.crt'), keyFile: f('client.key'),
+  return { dir, filesPath, caFile: f('ca.crt'), certFile: f('client.crt'), keyFile: f('client.key'), serverCertFile: f('server.crt'), serverKeyFile: f('server.key'),
     server: { cert: readFileSync(f('server.crt')), key: readFileSync(f('server.key')), ca: readFileSync(f('ca.crt')) } };
 }
 
@@ -130,6 +132,29 @@ webhook: { address: "${rx.url}", mutualtls: true }
 mutualtlsfilespath: /nonexistent/certs
 webhook: { address: "${rx.url}", mutualtls: true }
 `), /mutualtlsfilespath: cannot read \/nonexistent\/certs\/client\.crt: no such file/);
+  });
+
+  test('nats with mutualtls: published to a nats-server that verifies client certificates (tls_verify)', async () => {
+    const server = await NatsServer.start(['--tls', '--tlscert', p.serverCertFile, '--tlskey', p.serverKeyFile, '--tlscacert', p.caFile, '--tlsverify']);
+    const url = `tls://127.0.0.1:${server.port}`;
+    const sub = await connect({ servers: url, tls: { certFile: p.certFile, keyFile: p.keyFile, caFile: p.caFile } });
+    const got: string[] = [];
+    sub.subscribe('falco.>', { callback: (_e, m) => { got.push(m.string()); } });
+    await sub.flush();
+    const r = await startRouter(`
+mutualtlsfilespath: ${p.filesPath}
+nats: { hostport: "${url}", mutualtls: true }
+`);
+    // The same server refuses a client without a certificate.
+    await assert.rejects(connect({ servers: url, tls: { caFile: p.caFile }, reconnect: false, timeout: 3000 }));
+    try {
+      assert.equal((await postAlert(r.url, falcoAlert({ rule: 'nats over mutual TLS' }))).status, 200);
+      await eventually(() => assert.ok(got.some((g) => JSON.parse(g).rule === 'nats over mutual TLS')), 10_000);
+    } finally {
+      await r.router.close({ drainMs: 0 });
+      await sub.close();
+      await server.stop();
+    }
   });
 
   test('an output that cannot present a certificate refuses mutualtls: true by name', async () => {
