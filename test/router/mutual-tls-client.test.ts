@@ -1,4 +1,4 @@
-// Falcosidekick's mutual TLS towards destinations: an HTTP output with `mutualtls: true` presents the client
+// Falcosidekick's mutual TLS towards destinations: an output (webhook, Slack, NATS) with `mutualtls: true` presents the client
 // certificate named by mutualtlsclient.* (or found in mutualtlsfilespath) and trusts mutualtlsclient.cacertfile.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -64,7 +64,7 @@ function alert(rule: string) {
   return r.alert;
 }
 
-describe('mutual TLS from HTTP outputs', () => {
+describe('mutual TLS from outputs (webhook, Slack, NATS)', () => {
   let p: ReturnType<typeof pki>;
   let rx: Awaited<ReturnType<typeof mtlsReceiver>>;
   before(async () => {
