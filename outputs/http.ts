@@ -1,6 +1,4 @@
 import { readConfigFile } from './config-file.ts';
-import { rootCertificates } from 'node:tls';
-import { Agent } from 'undici';
 import { HttpClient, type RequestTarget } from '../src/http-client/client.ts';
 import { DeliveryError, type OutputContext } from '../src/router/output.ts';
 import { redactUrl } from '../src/redact.ts';
@@ -12,13 +10,6 @@ export interface HttpTls {
 }
 
 type TlsContext = Pick<OutputContext, 'clientCaFile' | 'clientCert'>;
-
-/** An undici dispatcher with these TLS settings, for outputs that go through a library taking one (Slack). */
-export function httpAgent(tls: HttpTls, ctx: TlsContext = {}): Agent {
-  const ca = extraCas(tls, ctx);
-  const cert = ctx.clientCert;
-  return new Agent({ connect: { rejectUnauthorized: verifies(tls, ctx), ...(ca ? { ca: [...rootCertificates, ca] } : {}), ...(cert ? { cert: cert.cert, key: cert.key } : {}) } });
-}
 
 /** The outputs' own HTTP/1.1 client (src/http-client/) with these TLS settings. */
 export function httpClient(tls: HttpTls, ctx: TlsContext = {}): HttpClient {

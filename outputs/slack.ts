@@ -5,8 +5,11 @@ import type { FalcoAlert } from '../src/alert/alert.ts';
 import { priorityTitle, type Priority } from '../src/alert/priority.ts';
 import { DeliveryError, defineOutput } from '../src/router/output.ts';
 import { compileTemplate, type CompiledTemplate } from '../src/router/template.ts';
-import { fetch as undiciFetch } from 'undici';
-import { httpAgent, redact, statusError } from './http.ts';
+import type { RequestTarget } from '../src/http-client/client.ts';
+import { httpClient, redact, statusError } from './http.ts';
+
+/** Statuses a fetch Response may not carry a body with. */
+const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
 
 // Falcosidekick's colours, so a team switching sees the same Slack.
 const COLOURS: Record<Priority, string> = {
@@ -101,7 +104,15 @@ export const slackOutput = defineOutput({
   async create(c, ctx) {
     if (!/^https?:\/\//.test(c.webhookurl)) throw new Error(`slack.webhookurl is not an http(s) URL (${redact(c.webhookurl)})`);
     const message = c.messageformat ? compileTemplate(c.messageformat, 'slack.messageformat') : undefined;
-    const dispatcher = httpAgent(c, ctx);
+    // The outputs' own HTTP client, as for the webhook: forward proxies from the environment as Falcosidekick's
+    // Go client reads them, keep-alive, checkcert/cacertfile/tlsclient and mutual TLS.
+    const client = httpClient(c, ctx);
+    let target: RequestTarget;
+    try {
+      target = client.target(c.webhookurl, 'POST', { 'content-type': 'application/json', 'user-agent': 'Peregrine' });
+    } catch (err) {
+      throw new Error(`slack: ${redact((err as Error).message)}`);
+    }
     // Loaded only when a slack output is configured, as every output's client library.
     const { IncomingWebhook } = await import('@slack/webhook');
     return {
@@ -111,10 +122,10 @@ export const slackOutput = defineOutput({
           const hook = new IncomingWebhook(c.webhookurl, {
             // Our fetch threads the delivery layer's abort signal through and keeps Retry-After,
             // which the library's error does not carry.
-            fetch: async (url, init) => {
-              const res = await undiciFetch(url, { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal });
-              retryAfter = res.headers.get('retry-after');
-              return res;
+            fetch: async (_url, init) => {
+              const res = await target.send(String(init?.body ?? ''), init?.signal ? AbortSignal.any([init.signal, signal]) : signal, 4096);
+              retryAfter = res.headers['retry-after'] ?? null;
+              return new Response(NULL_BODY_STATUS.has(res.status) ? null : res.body, { status: res.status, headers: res.headers });
             },
           });
           try {
@@ -126,7 +137,7 @@ export const slackOutput = defineOutput({
           }
         }
       },
-      close: () => dispatcher.close(),
+      close: () => client.close(),
     };
   },
 });

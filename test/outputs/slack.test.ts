@@ -6,6 +6,13 @@ import { parsedAlert } from '../support/alerts.ts';
 import { HttpReceiver } from '../support/http-receiver.ts';
 import { DeliveryError } from '../../src/router/output.ts';
 import { silentLogger } from '../../src/log.ts';
+import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { certFor, forwardProxy, PROXY_ONLY_NAME } from '../support/forward-proxy.ts';
 
 const cfg: SlackConfig = slackOutput.schema.parse({ webhookurl: 'http://127.0.0.1/x' });
 
@@ -77,4 +84,45 @@ describe('Slack sender against a real HTTP server', () => {
       await rx.close();
     }
   });
+});
+
+// Falcosidekick's Go client takes HTTPS_PROXY / NO_PROXY from the environment for Slack as for every HTTP
+// output; so does Peregrine's (the outputs' own client, src/http-client/).
+test('Slack goes through HTTPS_PROXY (a CONNECT tunnel) and keeps Retry-After on the way back', async () => {
+  const { cert, key } = certFor(PROXY_ONLY_NAME);
+  const bodies: string[] = [];
+  const target = createHttpsServer({ cert, key }, (req, res) => {
+    let b = '';
+    req.on('data', (c: Buffer) => { b += c; });
+    req.on('end', () => {
+      bodies.push(b);
+      if (bodies.length === 2) res.writeHead(429, { 'retry-after': '7' }).end('rate_limited');
+      else res.end('ok');
+    });
+  });
+  target.listen(0, '127.0.0.1');
+  await once(target, 'listening');
+  const port = (target.address() as AddressInfo).port;
+  const proxy = await forwardProxy();
+  const saved = { HTTPS_PROXY: process.env.HTTPS_PROXY, NO_PROXY: process.env.NO_PROXY };
+  process.env.HTTPS_PROXY = `http://127.0.0.1:${proxy.port}`;
+  delete process.env.NO_PROXY;
+  try {
+    // cacertfile trusts the target's own certificate: TLS runs end to end through the tunnel.
+    const caFile = join(mkdtempSync(join(tmpdir(), 'prg-slack-proxy-')), 'ca.pem');
+    writeFileSync(caFile, cert);
+    const sender = await slackOutput.create({ ...cfg, webhookurl: `https://${PROXY_ONLY_NAME}:${port}/services/T/B/X`, cacertfile: caFile }, { name: 'slack', log: silentLogger });
+    await sender.send([alert()], AbortSignal.timeout(5000));
+    await assert.rejects(sender.send([alert()], AbortSignal.timeout(5000)),
+      (e: unknown) => e instanceof DeliveryError && e.status === 429 && e.retryAfterMs === 7000);
+    assert.equal(bodies.length, 2);
+    assert.equal(JSON.parse(bodies[0]!).attachments[0].fields[0].value, 'Read sensitive file untrusted');
+    assert.deepEqual(proxy.seen.map((s) => `${s.kind} ${s.target}`), [`connect ${PROXY_ONLY_NAME}:${port}`]);
+    await sender.close?.();
+  } finally {
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    proxy.close();
+    target.closeAllConnections();
+    target.close();
+  }
 });
