@@ -247,6 +247,35 @@ test('a body over bodylimit is refused with 413 and the connection closed; malfo
   }
 });
 
+test('an HTTP/1.1 request without Host is refused with 400 as node:http and Go answer; HTTP/1.0 needs none', async () => {
+  const r = await startRouter('');
+  try {
+    const body = alertText('no host');
+    const bad = `POST / HTTP/1.1\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    // First on its connection: the lane hands it to node:http, which answers 400 itself.
+    const first = await RawClient.open(r.url);
+    first.send(bad);
+    assert.equal((await first.response()).status, 400);
+    assert.ok(await first.closedByServer());
+    // After a good request: the lane answers, naming the problem.
+    const later = await RawClient.open(r.url);
+    later.send(post(alertText('fine')));
+    assert.equal((await later.response()).status, 200);
+    later.send(bad);
+    const res = await later.response();
+    assert.equal(res.status, 400);
+    assert.match((JSON.parse(res.body) as { error: string }).error, /host header/);
+    assert.ok(await later.closedByServer());
+    const old = await RawClient.open(r.url);
+    old.send(`POST / HTTP/1.0\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    assert.equal((await old.response()).status, 200);
+    // The good one before the bad one, and the HTTP/1.0 one.
+    assert.match(await r.router.metricsText(), /falcosidekick_inputs_total\{source="requests",status="accepted"\} 2\n/);
+  } finally {
+    await r.router.close({ drainMs: 0 });
+  }
+});
+
 test('shutdown closes kept-alive lane connections without waiting for the grace period', async () => {
   const r = await startRouter('');
   const idle = await RawClient.open(r.url);

@@ -23,7 +23,7 @@ test('a request head: method, target, version, headers in lower case, where the 
 
 test('a head is partial until its blank line arrives, and read from an offset (pipelined requests)', () => {
   assert.deepEqual(parseHead(b('POST / HTTP/1.1\r\nHost: a\r\n'), 0, 16384), { kind: 'partial' });
-  const two = b('GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.0\r\n\r\n');
+  const two = b('GET /a HTTP/1.1\r\nHost: a\r\n\r\nGET /b HTTP/1.0\r\n\r\n');
   const first = parseHead(two, 0, 16384);
   assert.equal(first.kind, 'head');
   const second = parseHead(two, (first as { head: RequestHead }).head.bodyStart, 16384);
@@ -38,7 +38,8 @@ test('malformed heads are refused with the status node:http gives', () => {
     ['PO ST / HTTP/1.1\r\n\r\n', 400],
     ['POST / HTTP/1.1\r\nno colon here\r\n\r\n', 400],
     ['POST / HTTP/1.1\r\nHost: a\r\n folded: value\r\n\r\n', 400],
-    ['POST / HTTP/1.1\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\n', 400],
+    ['POST / HTTP/1.1\r\nHost: a\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\n', 400],
+    ['POST / HTTP/1.1\r\ncontent-length: 2\r\n\r\n', 400],
   ];
   for (const [text, status] of cases) {
     const r = parseHead(b(text), 0, 16384);
@@ -49,15 +50,15 @@ test('malformed heads are refused with the status node:http gives', () => {
 });
 
 test('body framing: content-length, chunked, none; smuggling shapes and bodies over the limit are refused', () => {
-  assert.deepEqual(bodyFraming(head('POST / HTTP/1.1\r\ncontent-length: 12\r\n\r\n'), 100), { kind: 'length', length: 12 });
-  assert.deepEqual(bodyFraming(head('POST / HTTP/1.1\r\n\r\n'), 100), { kind: 'length', length: 0 });
-  assert.deepEqual(bodyFraming(head('POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n'), 100), { kind: 'chunked' });
+  assert.deepEqual(bodyFraming(head('POST / HTTP/1.1\r\nHost: a\r\ncontent-length: 12\r\n\r\n'), 100), { kind: 'length', length: 12 });
+  assert.deepEqual(bodyFraming(head('POST / HTTP/1.1\r\nHost: a\r\n\r\n'), 100), { kind: 'length', length: 0 });
+  assert.deepEqual(bodyFraming(head('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked\r\n\r\n'), 100), { kind: 'chunked' });
   const status = (text: string) => { const f = bodyFraming(head(text), 100); return f.kind === 'error' ? f.status : f.kind; };
-  assert.equal(status('POST / HTTP/1.1\r\ncontent-length: 101\r\n\r\n'), 413);
-  assert.equal(status('POST / HTTP/1.1\r\ncontent-length: -1\r\n\r\n'), 400);
-  assert.equal(status('POST / HTTP/1.1\r\ncontent-length: 1e3\r\n\r\n'), 400);
-  assert.equal(status('POST / HTTP/1.1\r\ntransfer-encoding: chunked\r\ncontent-length: 5\r\n\r\n'), 400);
-  assert.equal(status('POST / HTTP/1.1\r\ntransfer-encoding: gzip, chunked\r\n\r\n'), 501);
+  assert.equal(status('POST / HTTP/1.1\r\nHost: a\r\ncontent-length: 101\r\n\r\n'), 413);
+  assert.equal(status('POST / HTTP/1.1\r\nHost: a\r\ncontent-length: -1\r\n\r\n'), 400);
+  assert.equal(status('POST / HTTP/1.1\r\nHost: a\r\ncontent-length: 1e3\r\n\r\n'), 400);
+  assert.equal(status('POST / HTTP/1.1\r\nHost: a\r\ntransfer-encoding: chunked\r\ncontent-length: 5\r\n\r\n'), 400);
+  assert.equal(status('POST / HTTP/1.1\r\nHost: a\r\ntransfer-encoding: gzip, chunked\r\n\r\n'), 501);
 });
 
 test('chunked bodies: joined, with extensions and trailers; partial until the last chunk; over the limit 413', () => {
@@ -76,8 +77,8 @@ test('chunked bodies: joined, with extensions and trailers; partial until the la
 });
 
 test('keep-alive: HTTP/1.1 unless "close", HTTP/1.0 only with "keep-alive"', () => {
-  assert.equal(keepsAlive(head('POST / HTTP/1.1\r\n\r\n')), true);
-  assert.equal(keepsAlive(head('POST / HTTP/1.1\r\nConnection: Close\r\n\r\n')), false);
+  assert.equal(keepsAlive(head('POST / HTTP/1.1\r\nHost: a\r\n\r\n')), true);
+  assert.equal(keepsAlive(head('POST / HTTP/1.1\r\nHost: a\r\nConnection: Close\r\n\r\n')), false);
   assert.equal(keepsAlive(head('POST / HTTP/1.0\r\n\r\n')), false);
   assert.equal(keepsAlive(head('POST / HTTP/1.0\r\nconnection: keep-alive\r\n\r\n')), true);
 });

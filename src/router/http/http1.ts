@@ -56,6 +56,9 @@ export function parseHead(buf: Buffer, start: number, maxHeadBytes: number): Hea
       if (seen !== value) return { kind: 'error', status: 400, error: 'conflicting content-length headers' };
     } else headers[name] = `${seen}, ${value}`;
   }
+  // RFC 9112 section 3.2: an HTTP/1.1 request without Host is answered 400, as node:http (which takes the
+  // connection's first request) and Go's server do.
+  if (m[3] === '1' && headers.host === undefined) return { kind: 'error', status: 400, error: 'HTTP/1.1 request without a host header' };
   return { kind: 'head', head: { method: m[1]!, target: m[2]!, minor: Number(m[3]), headers, bodyStart: end + 4 } };
 }
 
