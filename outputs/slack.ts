@@ -122,6 +122,8 @@ export const slackOutput = defineOutput({
           const hook = new IncomingWebhook(c.webhookurl, {
             // Our fetch threads the delivery layer's abort signal through and keeps Retry-After,
             // which the library's error does not carry.
+            // The library posts its JSON to the URL it was given, so the prepared target (same URL, JSON
+            // content type) stands in for both; only the body and the signal come from the call.
             fetch: async (_url, init) => {
               const res = await target.send(String(init?.body ?? ''), init?.signal ? AbortSignal.any([init.signal, signal]) : signal, 4096);
               retryAfter = res.headers['retry-after'] ?? null;
