@@ -2,12 +2,8 @@
 // certificate named by mutualtlsclient.* (or found in mutualtlsfilespath) and trusts mutualtlsclient.cacertfile.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { webhookOutput } from '../../outputs/webhook.ts';
 import { loadConfig } from '../../src/config/load.ts';
@@ -20,30 +16,10 @@ import { eventually } from '../support/eventually.ts';
 import { startRouter } from '../support/router.ts';
 import { NatsServer } from '../services/nats.ts';
 import { connect } from '@nats-io/transport-node';
-import { selfSignedCert } from '../support/tls.ts';
-
-/** A CA; a server certificate for 127.0.0.1 and a client certificate (CN=falco), both signed by it. */
-function pki() {
-  const dir = mkdtempSync(join(tmpdir(), 'prg-mtls-client-'));
-  const f = (n: string) => join(dir, n);
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=test-ca', '-keyout', f('ca.key'), '-out', f('ca.crt'));
-  for (const [name, cn] of [['server', '127.0.0.1'], ['client', 'falco']] as const) {
-    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${cn}`, '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`));
-    const ext = f(`${name}.ext`);
-    execFileSync('sh', ['-c', `printf '%s\\n' "${name === 'server' ? 'subjectAltName=IP:127.0.0.1,DNS:localhost' : 'extendedKeyUsage=clientAuth'}" > ${ext}`]);
-    ssl('x509', '-req', '-in', f(`${name}.csr`), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '1', '-extfile', ext, '-out', f(`${name}.crt`));
-  }
-  // Falcosidekick's mutualtlsfilespath layout: client.crt, client.key, ca.crt in one directory.
-  const filesPath = f('certs');
-  mkdirSync(filesPath);
-  for (const n of ['client.crt', 'client.key', 'ca.crt']) copyFileSync(f(n), join(filesPath, n));
-  return { dir, filesPath, caFile: f('ca.crt'), certFile: f('client.crt'), keyFile: f('client.key'), serverCertFile: f('server.crt'), serverKeyFile: f('server.key'),
-    server: { cert: readFileSync(f('server.crt')), key: readFileSync(f('server.key')), ca: readFileSync(f('ca.crt')) } };
-}
+import { selfSignedCert, testPki } from '../support/tls.ts';
 
 /** An HTTPS receiver that refuses any client without a certificate signed by `ca`; records each caller's CN. */
-async function mtlsReceiver(tls: { cert: Buffer | string; key: Buffer | string; ca: Buffer }) {
+async function mtlsReceiver(tls: { cert: string; key: string; ca: string }) {
   const got: { cn: string; body: string }[] = [];
   const server: Server = createServer({ ...tls, requestCert: true, rejectUnauthorized: true }, (req, res) => {
     let body = '';
@@ -65,17 +41,17 @@ function alert(rule: string) {
 }
 
 describe('mutual TLS from outputs (webhook, Slack, NATS)', () => {
-  let p: ReturnType<typeof pki>;
+  let p: ReturnType<typeof testPki>;
   let rx: Awaited<ReturnType<typeof mtlsReceiver>>;
   before(async () => {
-    p = pki();
-    rx = await mtlsReceiver(p.server);
+    p = testPki();
+    rx = await mtlsReceiver({ cert: p.server.cert, key: p.server.key, ca: p.ca });
   });
   after(() => rx.close());
 
   test('webhook with mutualtls and mutualtlsclient.*: delivered with the client certificate', async () => {
     const r = await startRouter(`
-mutualtlsclient: { certfile: ${p.certFile}, keyfile: ${p.keyFile}, cacertfile: ${p.caFile} }
+mutualtlsclient: { certfile: ${p.client.certFile}, keyfile: ${p.client.keyFile}, cacertfile: ${p.caFile} }
 webhook: { address: "${rx.url}", mutualtls: true }
 `);
     try {
@@ -111,7 +87,7 @@ slack: { webhookurl: "${rx.url}", mutualtls: true }
 
   test('with mutualtls the server\'s certificate is verified even with checkcert: false, as Falcosidekick does', async () => {
     const stranger = selfSignedCert();
-    const other = await mtlsReceiver({ cert: stranger.cert, key: stranger.key, ca: p.server.ca });
+    const other = await mtlsReceiver({ cert: stranger.cert, key: stranger.key, ca: p.ca });
     try {
       const clientCert = loadClientCertificate({ mutualtlsfilespath: p.filesPath, mutualtlsclient: { certfile: '', keyfile: '', cacertfile: '' } });
       const out = await webhookOutput.create(webhookOutput.schema.parse({ address: other.url, checkcert: false }), { name: 'w', log: silentLogger, clientCert });
@@ -125,7 +101,7 @@ slack: { webhookurl: "${rx.url}", mutualtls: true }
 
   test('an unreadable client file stops the start naming the key and the path', async () => {
     await assert.rejects(startRouter(`
-mutualtlsclient: { certfile: ${p.certFile}, keyfile: /nonexistent/client.key }
+mutualtlsclient: { certfile: ${p.client.certFile}, keyfile: /nonexistent/client.key }
 webhook: { address: "${rx.url}", mutualtls: true }
 `), /output "webhook" \(webhook\) cannot start: mutualtlsclient\.keyfile: cannot read \/nonexistent\/client\.key: no such file/);
     await assert.rejects(startRouter(`
@@ -135,9 +111,9 @@ webhook: { address: "${rx.url}", mutualtls: true }
   });
 
   test('nats with mutualtls: published to a nats-server that verifies client certificates (tls_verify)', async () => {
-    const server = await NatsServer.start(['--tls', '--tlscert', p.serverCertFile, '--tlskey', p.serverKeyFile, '--tlscacert', p.caFile, '--tlsverify']);
+    const server = await NatsServer.start(['--tls', '--tlscert', p.server.certFile, '--tlskey', p.server.keyFile, '--tlscacert', p.caFile, '--tlsverify']);
     const url = `tls://127.0.0.1:${server.port}`;
-    const sub = await connect({ servers: url, tls: { certFile: p.certFile, keyFile: p.keyFile, caFile: p.caFile } });
+    const sub = await connect({ servers: url, tls: { certFile: p.client.certFile, keyFile: p.client.keyFile, caFile: p.caFile } });
     const got: string[] = [];
     sub.subscribe('falco.>', { callback: (_e, m) => { got.push(m.string()); } });
     await sub.flush();

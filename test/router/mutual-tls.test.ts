@@ -2,28 +2,11 @@
 // (notlsport + notlspaths) for probes that cannot speak TLS.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { falcoAlert } from '../support/alerts.ts';
 import { startRouter } from '../support/router.ts';
-import { selfSignedCert } from '../support/tls.ts';
-
-/** A CA, and two client certificates: one it signed, one self-signed. */
-function clientCerts() {
-  const dir = mkdtempSync(join(tmpdir(), 'prg-mtls-'));
-  const f = (n: string) => join(dir, n);
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=test-ca', '-keyout', f('ca.key'), '-out', f('ca.crt'));
-  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=falco', '-keyout', f('client.key'), '-out', f('client.csr'));
-  ssl('x509', '-req', '-in', f('client.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '1', '-out', f('client.crt'));
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=stranger', '-keyout', f('other.key'), '-out', f('other.crt'));
-  const read = (n: string) => readFileSync(f(n), 'utf8');
-  return { caFile: f('ca.crt'), signed: { cert: read('client.crt'), key: read('client.key') }, stranger: { cert: read('other.crt'), key: read('other.key') } };
-}
+import { selfSignedCert, testPki } from '../support/tls.ts';
 
 async function freePort(): Promise<number> {
   return new Promise((ok) => { const s = createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => ok(p)); }); });
@@ -31,7 +14,8 @@ async function freePort(): Promise<number> {
 
 test('mutualtls: a client certificate signed by cacertfile is served; none or another is refused in the handshake', async () => {
   const server = selfSignedCert();
-  const c = clientCerts();
+  const pki = testPki();
+  const c = { caFile: pki.caFile, signed: pki.client, stranger: pki.stranger };
   const r = await startRouter(`tlsserver: { deploy: true, certfile: ${server.certFile}, keyfile: ${server.keyFile}, mutualtls: true, cacertfile: ${c.caFile} }\n`);
   const url = r.url.replace('http:', 'https:');
   const agent = (client?: { cert: string; key: string }) => new Agent({ connect: { ca: server.cert, ...(client ?? {}) } });
