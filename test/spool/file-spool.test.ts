@@ -203,6 +203,21 @@ describe('file spool', () => {
     await s.close();
   });
 
+  test('a slow write to disk sends the following writes through the thread pool, logged once', async () => {
+    const dir = tmp();
+    const { log, lines } = capturingLogger();
+    // Every write taken on the loop counts as slow: the first one is, and the rest must then use the pool.
+    let s = await open(dir, { log, slowWriteMs: -1 });
+    for (let i = 0; i < 30; i++) await s.append(payload(i)); // 30 group commits, one per turn
+    const slow = lines.filter((l) => /write to disk was slow/.test(String(l.msg)));
+    assert.equal(slow.length, 1, 'one line, then the pool for a while');
+    assert.equal(slow[0]!.level, 40, 'a warning');
+    await s.close();
+    s = await open(dir);
+    assert.deepEqual(await readAll(s, 'a', 30), Array.from({ length: 30 }, (_, i) => i), 'every write reached the file either way');
+    await s.close();
+  });
+
   test('seqs saved as done that a crash took back (delivered before their write) do not hide the new records that take them', async () => {
     const dir = tmp();
     let s = await open(dir);

@@ -255,11 +255,17 @@ export class OutputQueue {
   private takeBatch(): Item[] {
     const first = this.ready.shift()!;
     if (first.alone || this.settings.maxBatch <= 1) return [first];
+    // One pass that keeps what stays behind: a splice per taken alert moved the whole ready list each time
+    // (a batch of 1,000 from 1,000 ready was ~500,000 element moves).
     const batch = [first];
-    for (let i = 0; i < this.ready.length && batch.length < this.settings.maxBatch;) {
-      if (this.ready[i]!.alone) i++;
-      else batch.push(this.ready.splice(i, 1)[0]!);
+    let kept = 0;
+    let i = 0;
+    for (; i < this.ready.length && batch.length < this.settings.maxBatch; i++) {
+      const it = this.ready[i]!;
+      if (it.alone) this.ready[kept++] = it;
+      else batch.push(it);
     }
+    if (kept < i) this.ready.splice(kept, i - kept);
     return batch;
   }
 

@@ -1,4 +1,4 @@
-import { close, fdatasync, mkdirSync, open, read, unlink, write, writeFileSync } from 'node:fs';
+import { close, fdatasync, mkdirSync, open, read, unlink, write, writeFileSync, writeSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { silentLogger, type Logger } from '../../log.ts';
 import { SpoolFullError, type Spool, type SpoolEntry, type SpoolOptions, type SpoolReader, type SpoolStats } from '../contract.ts';
@@ -17,6 +17,15 @@ const readAsync = (fd: number, buf: Buffer, position: number) =>
   new Promise<number>((resolve, reject) => read(fd, buf, 0, buf.length, position, (err, n) => (err ? reject(err) : resolve(n))));
 
 const CURSOR_SAVE_MS = 200;
+/**
+ * A group commit is written on the event loop's thread (into the page cache: tens of µs), not through libuv's
+ * pool: the pool's round trip delayed every acknowledgement by a turn or more, and with a fixed number of
+ * senders waiting for their 200 that capped input (bench/README.md, "The spool's write on the loop"). A
+ * write slower than this means the disk is pushing back (writeback throttling, a slow or remote volume):
+ * writes then go through the pool for SLOW_DISK_BACKOFF_MS, so a stalling disk cannot stall delivery.
+ */
+const SLOW_WRITE_MS = 4;
+const SLOW_DISK_BACKOFF_MS = 10_000;
 const READ_CHUNK = 256 * 1024;
 /**
  * Payload bytes of the newest records kept in memory for readers close to the end. Each kept record
@@ -37,7 +46,7 @@ interface Batch { bufs: Buffer[]; entries: SpoolEntry[]; bytes: number; waiters:
  * Bit's chunks (oldest dropped first when over the limit).
  */
 export class FileSpool implements Spool {
-  private readonly opts: SpoolOptions & { segmentBytes: number; windowBytes: number };
+  private readonly opts: SpoolOptions & { segmentBytes: number; windowBytes: number; slowWriteMs: number };
   private readonly log: Logger;
   private readonly segments: Segment[];
   private readonly cursors = new Map<string, number>();
@@ -73,6 +82,8 @@ export class FileSpool implements Spool {
   private cursorsDirty = false;
   private saving: Promise<void> | undefined;
   private closed = false;
+  /** performance.now() until which group commits go through the pool (a write was slow: see SLOW_WRITE_MS). */
+  private poolWritesUntil = 0;
   private dropped = 0;
   private rejected = 0;
   private dataWaiters: (() => void)[] = [];
@@ -107,7 +118,7 @@ export class FileSpool implements Spool {
   private constructor(options: SpoolOptions, unlock: () => void, activeFd: number) {
     // Segments well below the bound, so drop_oldest always has a sealed segment to give up.
     const segmentBytes = options.segmentBytes ?? Math.max(16 * 1024, Math.min(64 * 1024 * 1024, Math.floor(options.maxBytes / 8)));
-    this.opts = { ...options, segmentBytes, windowBytes: options.windowBytes ?? DEFAULT_WINDOW_BYTES };
+    this.opts = { ...options, segmentBytes, windowBytes: options.windowBytes ?? DEFAULT_WINDOW_BYTES, slowWriteMs: options.slowWriteMs ?? SLOW_WRITE_MS };
     this.log = options.log ?? silentLogger;
     this.unlock = unlock;
     this.activeFd = activeFd;
@@ -379,7 +390,18 @@ export class FileSpool implements Spool {
     const data = batch.bufs.length === 1 ? batch.bufs[0]! : Buffer.concat(batch.bufs, batch.bytes);
     let off = 0;
     try {
-      while (off < data.length) off += await writeAsync(this.activeFd, data.subarray(off), active.bytes + off);
+      const start = performance.now();
+      if (start >= this.poolWritesUntil) {
+        while (off < data.length) off += writeSync(this.activeFd, data, off, data.length - off, active.bytes + off);
+        const ms = performance.now() - start;
+        if (ms > this.opts.slowWriteMs) {
+          this.poolWritesUntil = performance.now() + SLOW_DISK_BACKOFF_MS;
+          this.log.warn({ ms: Math.round(ms), bytes: data.length, for_s: SLOW_DISK_BACKOFF_MS / 1000 },
+            'spool: a write to disk was slow; writes go through the I/O thread pool for a while');
+        }
+      } else {
+        while (off < data.length) off += await writeAsync(this.activeFd, data.subarray(off), active.bytes + off);
+      }
     } catch (err) {
       // The next write starts at the same offset, over what was partly written.
       this.bytes -= batch.bytes;
