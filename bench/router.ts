@@ -2,14 +2,14 @@
 //   node bench/router.ts [--falcosidekick=PATH] [--seconds=20] [--connections=32] [--only=paced5000,flat,latency,nats]
 //                        [--programs=peregrine,falcosidekick] [--peregrine-inflight=1|default] [--drain-timeout=300]
 //                        [--cpu-prof=DIR] [--peregrine-env=NAME=value,...] [--latency-trace=DIR] [--warmup=0]
-//                        [--generator=lean|undici]
+//                        [--generator=lean|undici] [--log-dir=DIR]
 // The Falcosidekick binary comes from --falcosidekick or FALCOSIDEKICK_BIN (bench/README.md says how to build
 // it); without one, only Peregrine runs. Each program runs as its own process with the same load generator (a
 // worker thread posting over keep-alive connections) and the same loopback receiver (this process), and with
 // its defaults apart from where to listen and where to deliver: webhook output, one request in flight
 // (Falcosidekick's maxconcurrentrequests default; Peregrine is given the same unless --peregrine-inflight=default).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -46,6 +46,7 @@ const PEREGRINE_ENV = Object.fromEntries((args.get('peregrine-env') ?? '').split
 // Where to write each run's per-alert latency over time (CSV: seq, ms since the first send, latency ms), to tell
 // warm-up from periodic stalls from queueing.
 const LATENCY_TRACE = args.get('latency-trace');
+const LOG_DIR = args.get('log-dir');
 // Seconds of the same load sent to each program (Falcosidekick as Peregrine) before the timed run and left out of
 // every figure: the first alerts after a start are slow in both (cold code, first connections). 0 = time from
 // the start, as a freshly started router is used.
@@ -87,8 +88,10 @@ async function startProgram(program: string, output: Output): Promise<Running> {
     child = spawn(FALCOSIDEKICK!, [], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   }
   // Read the logs as a log collector would (a pipe, not /dev/null): their cost is part of the program's.
+  // --log-dir keeps them (one file per program start) to see what a program said under load.
   let bytes = 0;
-  child.stdout!.on('data', (b: Buffer) => { bytes += b.length; });
+  const keep = LOG_DIR ? join(LOG_DIR, `${program}-${output.kind}-${Date.now()}.log`) : undefined;
+  child.stdout!.on('data', (b: Buffer) => { bytes += b.length; if (keep) appendFileSync(keep, b); });
   const stderr: string[] = [];
   child.stderr!.on('data', (b: Buffer) => { bytes += b.length; stderr.push(b.toString()); if (stderr.length > 50) stderr.shift(); });
   for (let i = 0; i < 200; i++) {

@@ -24,7 +24,7 @@ const CURSOR_SAVE_MS = 200;
  * write slower than this means the disk is pushing back (writeback throttling, a slow or remote volume):
  * writes then go through the pool for SLOW_DISK_BACKOFF_MS, so a stalling disk cannot stall delivery.
  */
-const SLOW_WRITE_MS = 4;
+const SLOW_WRITE_MS = 20;
 const SLOW_DISK_BACKOFF_MS = 10_000;
 const READ_CHUNK = 256 * 1024;
 /**
