@@ -93,7 +93,7 @@ export interface SpoolOptions {
   segmentBytes?: number;
   /** Bytes of recent records kept in memory so readers that keep up never touch the disk. */
   windowBytes?: number;
-  /** A write slower than this (ms) sends writes through the I/O thread pool for a while (tests use 0). */
+  /** A write slower than this (ms) sends writes through the I/O thread pool for a while (tests use -1: every write is). */
   slowWriteMs?: number;
 }
 

@@ -209,7 +209,7 @@ describe('file spool', () => {
     // Every write taken on the loop counts as slow: the first one is, and the rest must then use the pool.
     let s = await open(dir, { log, slowWriteMs: -1 });
     for (let i = 0; i < 30; i++) await s.append(payload(i)); // 30 group commits, one per turn
-    const slow = lines.filter((l) => /write to disk was slow/.test(String(l.msg)));
+    const slow = lines.filter((l) => /writes to disk were slow/.test(String(l.msg)));
     assert.equal(slow.length, 1, 'one line, then the pool for a while');
     assert.equal(slow[0]!.level, 40, 'a warning');
     await s.close();
