@@ -21,10 +21,10 @@ const CURSOR_SAVE_MS = 200;
  * A group commit is written on the event loop's thread (into the page cache: tens of µs), not through libuv's
  * pool: the pool's round trip delayed every acknowledgement by a turn or more, and with a fixed number of
  * senders waiting for their 200 that capped input (bench/README.md, "The spool's write on the loop"). A
- * write slower than this means the disk is pushing back (ext4 holding writers during a journal commit,
- * writeback throttling, a slow or remote volume): writes then go through the pool for SLOW_DISK_BACKOFF_MS,
- * so a stalling disk holds the loop at most once per period. The period is short because one slow write
- * in a busy minute is common here (28 ms once in a 20 s flat-out run) and the pool costs input meanwhile.
+ * write slower than this means the disk is pushing back (writeback throttling, a slow or remote volume) or
+ * the thread lost its core: writes then go through the pool for SLOW_DISK_BACKOFF_MS, so a stalling disk
+ * holds the loop at most once per period. The period is short because a one-off slow write is common on a
+ * loaded machine (28 ms once in a 20 s flat-out run) and the pool costs input meanwhile.
  */
 const SLOW_WRITE_MS = 20;
 const SLOW_DISK_BACKOFF_MS = 2_000;
