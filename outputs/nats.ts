@@ -105,7 +105,9 @@ export const natsOutput = defineOutput({
           if (c.jetstream) {
             js ??= jetstream(nc);
             const client = js;
-            await untilAborted(Promise.all(alerts.map((a) => client.publish(subject(a), alertJson(a)))), signal, 'nats');
+            // The alert's uuid as the message id: a batch retried after a timeout (its first publishes may
+            // still reach the server once it is back) is stored once within the stream's duplicate window.
+            await untilAborted(Promise.all(alerts.map((a) => client.publish(subject(a), alertJson(a), { msgID: a.uuid }))), signal, 'nats');
           } else {
             for (const a of alerts) nc.publish(subject(a), alertJson(a));
             // flush() returns once the server has processed everything sent before it.
