@@ -203,12 +203,31 @@ describe('file spool', () => {
     await s.close();
   });
 
-  test('a slow write to disk sends the following writes through the thread pool, logged once', async () => {
+  /**
+   * Whether an append's write was made on the loop's thread: then it resolves before a setImmediate queued just
+   * after it (the group commit runs in the check phase and resolves in its microtasks); through the pool it
+   * resolves only once the pool's completion comes back, a later turn.
+   */
+  async function writtenOnTheLoop(s: Spool, i: number): Promise<boolean> {
+    await new Promise((r) => setImmediate(r)); // the previous group commit has finished
+    const order: string[] = [];
+    const appended = s.append(payload(i)).then(() => order.push('written'));
+    setImmediate(() => order.push('next turn'));
+    await appended;
+    await new Promise((r) => setImmediate(r));
+    return order[0] === 'written';
+  }
+
+  test('a group commit is written on the loop; a slow write sends the following ones through the thread pool, logged once', async () => {
     const dir = tmp();
+    let s = await open(dir);
+    assert.equal(await writtenOnTheLoop(s, 0), true, 'no pool round trip before the acknowledgement');
+    await s.close();
     const { log, lines } = capturingLogger();
     // Every write taken on the loop counts as slow: the first one is, and the rest must then use the pool.
-    let s = await open(dir, { log, slowWriteMs: -1 });
-    for (let i = 0; i < 30; i++) await s.append(payload(i)); // 30 group commits, one per turn
+    s = await open(dir, { log, slowWriteMs: -1 });
+    assert.equal(await writtenOnTheLoop(s, 1), true, 'the first write is tried on the loop');
+    for (let i = 2; i < 30; i++) assert.equal(await writtenOnTheLoop(s, i), false, `write ${i} went through the pool`);
     const slow = lines.filter((l) => /writes to disk were slow/.test(String(l.msg)));
     assert.equal(slow.length, 1, 'one line, then the pool for a while');
     assert.equal(slow[0]!.level, 40, 'a warning');

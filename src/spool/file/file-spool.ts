@@ -1,6 +1,7 @@
 import { close, fdatasync, mkdirSync, open, read, unlink, write, writeFileSync, writeSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { silentLogger, type Logger } from '../../log.ts';
+import { ThrottledLog } from '../../router/delivery/throttled-log.ts';
 import { SpoolFullError, type Spool, type SpoolEntry, type SpoolOptions, type SpoolReader, type SpoolStats } from '../contract.ts';
 import { CursorFile } from './cursors.ts';
 import { lockDir } from './lock.ts';
@@ -28,7 +29,7 @@ const CURSOR_SAVE_MS = 200;
  */
 const SLOW_WRITE_MS = 20;
 const SLOW_DISK_BACKOFF_MS = 2_000;
-/** At most one log line per this period about slow writes, with how many there were. */
+/** At most one log line per this period about slow writes, then one with how many there were. */
 const SLOW_DISK_LOG_MS = 60_000;
 const READ_CHUNK = 256 * 1024;
 /**
@@ -88,8 +89,7 @@ export class FileSpool implements Spool {
   private closed = false;
   /** performance.now() until which group commits go through the pool (a write was slow: see SLOW_WRITE_MS). */
   private poolWritesUntil = 0;
-  private slowWrites = 0;
-  private slowLoggedAt = -Infinity;
+  private readonly slowWriteLog: ThrottledLog;
   private dropped = 0;
   private rejected = 0;
   private dataWaiters: (() => void)[] = [];
@@ -126,6 +126,7 @@ export class FileSpool implements Spool {
     const segmentBytes = options.segmentBytes ?? Math.max(16 * 1024, Math.min(64 * 1024 * 1024, Math.floor(options.maxBytes / 8)));
     this.opts = { ...options, segmentBytes, windowBytes: options.windowBytes ?? DEFAULT_WINDOW_BYTES, slowWriteMs: options.slowWriteMs ?? SLOW_WRITE_MS };
     this.log = options.log ?? silentLogger;
+    this.slowWriteLog = new ThrottledLog(this.log, SLOW_DISK_LOG_MS);
     this.unlock = unlock;
     this.activeFd = activeFd;
     this.segments = listSegments(options.dir);
@@ -222,6 +223,7 @@ export class FileSpool implements Spool {
     await Promise.all([...this.readers.values()].map((r) => r.release()));
     await this.saveCursors(true);
     await closeAsync(this.activeFd);
+    this.slowWriteLog.flush();
     this.unlock();
   }
 
@@ -417,14 +419,9 @@ export class FileSpool implements Spool {
   }
 
   private noteSlowWrite(ms: number, bytes: number): void {
-    const now = performance.now();
-    this.poolWritesUntil = now + SLOW_DISK_BACKOFF_MS;
-    this.slowWrites++;
-    if (now - this.slowLoggedAt < SLOW_DISK_LOG_MS) return;
-    this.log.warn({ ms: Math.round(ms), bytes, slowWrites: this.slowWrites, poolForS: SLOW_DISK_BACKOFF_MS / 1000 },
-      'spool: writes to disk were slow; each time, writes go through the I/O thread pool for a while');
-    this.slowLoggedAt = now;
-    this.slowWrites = 0;
+    this.poolWritesUntil = performance.now() + SLOW_DISK_BACKOFF_MS;
+    this.slowWriteLog.note('slow-write', 'warn', 'spool: writes to disk were slow; each time, writes go through the I/O thread pool for a while',
+      { ms: Math.round(ms), bytes, poolForS: SLOW_DISK_BACKOFF_MS / 1000 });
   }
 
   private async rotate(first: number): Promise<Segment> {
