@@ -12,7 +12,7 @@ import type { RuleEngine } from '../engine/engine.ts';
 import { loadRuleFiles, selectRuleFiles } from '../engine/rules-files.ts';
 import { PeregrineError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { ThrottledLog } from '../router/delivery/throttled-log.ts';
+import { ThrottledLog } from '../throttled-log.ts';
 import { createRouter, type Router, type SubmitResult } from '../router/router.ts';
 import { createDetector, type EmittedAlert } from './detector.ts';
 import { createDropAlerter } from './drop-alert.ts';

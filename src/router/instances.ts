@@ -5,7 +5,7 @@ import type { Spool } from '../spool/contract.ts';
 import type { AlertFilter } from './filter.ts';
 import { AdaptiveConcurrency } from './delivery/adaptive-concurrency.ts';
 import { OutputQueue, type DeadLetter, type QueueSettings } from './delivery/output-queue.ts';
-import type { ThrottledLog } from './delivery/throttled-log.ts';
+import type { ThrottledLog } from '../throttled-log.ts';
 import type { RouterMetrics } from './metrics.ts';
 import { loadClientCertificate } from './mutual-tls.ts';
 import type { DeliveryTuning, OutputDefinition, Sender } from './output.ts';

@@ -11,7 +11,7 @@ import { SpoolFullError, type Spool } from '../spool/contract.ts';
 import { openSpool } from '../spool/registry.ts';
 import { encodeDeadLetter, openDeadLetterLog } from './delivery/dead-letter-log.ts';
 import { encodeSpooled } from './delivery/spooled-alert.ts';
-import { ThrottledLog } from './delivery/throttled-log.ts';
+import { ThrottledLog } from '../throttled-log.ts';
 import { createEnricher } from './enrich.ts';
 import { parseAlert, toAlert } from './input.ts';
 import { createHttpSurface, RETRY_AFTER_SECONDS, type HttpSurface } from './http/server.ts';

@@ -11,7 +11,7 @@ import { openSpool } from '../../src/spool/registry.ts';
 import { AdaptiveConcurrency } from '../../src/router/delivery/adaptive-concurrency.ts';
 import { OutputQueue, type QueueSettings } from '../../src/router/delivery/output-queue.ts';
 import { encodeSpooled } from '../../src/router/delivery/spooled-alert.ts';
-import { ThrottledLog } from '../../src/router/delivery/throttled-log.ts';
+import { ThrottledLog } from '../../src/throttled-log.ts';
 import { RouterMetrics } from '../../src/router/metrics.ts';
 import type { Sender } from '../../src/router/output.ts';
 import type { FalcoAlert } from '../../src/alert/alert.ts';

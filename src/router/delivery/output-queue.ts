@@ -10,7 +10,7 @@ import type { AdaptiveConcurrency } from './adaptive-concurrency.ts';
 import { backoffDelay, type RetryPolicy } from './backoff.ts';
 import { TokenBucket } from './rate-limit.ts';
 import { decodeSpooled, type SpooledAlert } from './spooled-alert.ts';
-import type { ThrottledLog } from './throttled-log.ts';
+import type { ThrottledLog } from '../../throttled-log.ts';
 
 export interface QueueSettings extends DeliveryTuning, RetryPolicy {
   /** Alerts of this output held in memory at once: a window over the spool, which holds the rest. */

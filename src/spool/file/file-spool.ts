@@ -1,7 +1,7 @@
 import { close, fdatasync, mkdirSync, open, read, unlink, write, writeFileSync, writeSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { silentLogger, type Logger } from '../../log.ts';
-import { ThrottledLog } from '../../router/delivery/throttled-log.ts';
+import { ThrottledLog } from '../../throttled-log.ts';
 import { SpoolFullError, type Spool, type SpoolEntry, type SpoolOptions, type SpoolReader, type SpoolStats } from '../contract.ts';
 import { CursorFile } from './cursors.ts';
 import { lockDir } from './lock.ts';

@@ -1,4 +1,4 @@
-import type { Logger } from '../../log.ts';
+import type { Logger } from './log.ts';
 
 /**
  * Log lines for events that can come by the thousand (drops, refusals, retries, dead letters): the first
