@@ -8,6 +8,12 @@ import { eventually } from '../support/eventually.ts';
 import { metricValue } from '../support/metrics.ts';
 import { KafkaBroker } from '../services/kafka.ts';
 import { registerKafkaCodecs } from '../../outputs/kafka-codecs.ts';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../services/process.ts';
 
 interface Got { key: string | null; value: Record<string, unknown>; headers: Record<string, string> }
 
@@ -20,7 +26,7 @@ describe('Kafka output against a real broker (KRaft, single node)', () => {
     kafka = new Kafka({ brokers: [broker.bootstrap], clientId: 'test', logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic: 'falco' }, { topic: 'falco-fault' }, { topic: 'falco-codecs', numPartitions: 3 }], waitForLeaders: true });
+    await admin.createTopics({ topics: [{ topic: 'falco' }, { topic: 'falco-fault' }, { topic: 'falco-codecs', numPartitions: 3 }, { topic: 'falco-cli' }], waitForLeaders: true });
     await admin.disconnect();
   });
   after(async () => { await broker?.stop(); });
@@ -118,5 +124,30 @@ describe('Kafka output against a real broker (KRaft, single node)', () => {
     } finally {
       await consumer.disconnect();
     }
+  });
+
+  // kafkajs 2.2.4 arms its request queue's throttle check at throttledUntil - Date.now() with throttledUntil -1,
+  // and Node 24 then printed a TimeoutNegativeWarning on stderr of every process with a Kafka output.
+  test('peregrine route (the real CLI) with a Kafka output delivers and writes nothing to stderr', async () => {
+    const got: Got[] = [];
+    const consumer = await consume('falco-cli', got);
+    const dir = mkdtempSync(join(tmpdir(), 'peregrine-kafka-cli-'));
+    const port = await freePort();
+    writeFileSync(join(dir, 'config.yaml'), `listenaddress: 127.0.0.1\nlistenport: ${port}\nui: { enabled: false }\nkafka: { hostport: "${broker.bootstrap}", topic: falco-cli }\n`);
+    const bin = fileURLToPath(new URL('../../bin/peregrine', import.meta.url));
+    // Run as users run it (README, Dockerfile): the file itself, so its #! line's node flags apply.
+    const child = spawn(bin, ['route', '-c', join(dir, 'config.yaml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (b: Buffer) => { stderr += b.toString(); });
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    try {
+      await eventually(async () => assert.equal((await postAlert(`http://127.0.0.1:${port}`, falcoAlert({ rule: 'via the CLI' }))).status, 200), 20000);
+      await eventually(() => assert.ok(got.some((g) => g.key === 'via the CLI')), 30000);
+    } finally {
+      child.kill('SIGTERM');
+      await consumer.disconnect();
+    }
+    assert.equal(await exited, 0);
+    assert.equal(stderr, '');
   });
 });
