@@ -8,12 +8,10 @@ import { eventually } from '../support/eventually.ts';
 import { metricValue } from '../support/metrics.ts';
 import { KafkaBroker } from '../services/kafka.ts';
 import { registerKafkaCodecs } from '../../outputs/kafka-codecs.ts';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { freePort } from '../services/process.ts';
+import { RouteProcess } from '../support/route-process.ts';
 
 interface Got { key: string | null; value: Record<string, unknown>; headers: Record<string, string> }
 
@@ -132,22 +130,18 @@ describe('Kafka output against a real broker (KRaft, single node)', () => {
     const got: Got[] = [];
     const consumer = await consume('falco-cli', got);
     const dir = mkdtempSync(join(tmpdir(), 'peregrine-kafka-cli-'));
-    const port = await freePort();
-    writeFileSync(join(dir, 'config.yaml'), `listenaddress: 127.0.0.1\nlistenport: ${port}\nui: { enabled: false }\nkafka: { hostport: "${broker.bootstrap}", topic: falco-cli }\n`);
-    const bin = fileURLToPath(new URL('../../bin/peregrine', import.meta.url));
-    // Run as users run it (README, Dockerfile): the file itself, so its #! line's node flags apply.
-    const child = spawn(bin, ['route', '-c', join(dir, 'config.yaml')], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr!.on('data', (b: Buffer) => { stderr += b.toString(); });
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const config = join(dir, 'config.yaml');
+    writeFileSync(config, `listenaddress: 127.0.0.1\nlistenport: 0\nui: { enabled: false }\nkafka: { hostport: "${broker.bootstrap}", topic: falco-cli }\n`);
+    const proc = await RouteProcess.start(config, 20_000, { asInstalled: true });
+    let exit: { code: number | null } = { code: null };
     try {
-      await eventually(async () => assert.equal((await postAlert(`http://127.0.0.1:${port}`, falcoAlert({ rule: 'via the CLI' }))).status, 200), 20000);
+      assert.equal((await postAlert(proc.url, falcoAlert({ rule: 'via the CLI' }))).status, 200);
       await eventually(() => assert.ok(got.some((g) => g.key === 'via the CLI')), 30000);
     } finally {
-      child.kill('SIGTERM');
+      exit = await proc.term();
       await consumer.disconnect();
     }
-    assert.equal(await exited, 0);
-    assert.equal(stderr, '');
+    assert.equal(exit.code, 0);
+    assert.equal(proc.stderr.text, '');
   });
 });

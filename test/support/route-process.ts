@@ -23,18 +23,27 @@ export class RouteProcess {
   readonly child: ChildProcess;
   readonly url: string;
   readonly logs: Record<string, unknown>[];
+  /** What the process wrote to stderr, as it came. */
+  readonly stderr: { text: string };
   private readonly exited: Promise<number | null>;
 
-  private constructor(child: ChildProcess, url: string, logs: Record<string, unknown>[], exited: Promise<number | null>) {
+  private constructor(child: ChildProcess, url: string, logs: Record<string, unknown>[], stderr: { text: string }, exited: Promise<number | null>) {
     this.child = child;
     this.url = url;
     this.logs = logs;
+    this.stderr = stderr;
     this.exited = exited;
   }
 
-  static async start(configFile: string, timeoutMs = 20_000): Promise<RouteProcess> {
-    const child = spawn(process.execPath, [BIN, 'route', '-c', configFile], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PEREGRINE_LOG_LEVEL: 'info' } });
+  /**
+   * `asInstalled`: run the file itself, as users and the Dockerfile do, so the node flags of its #! line apply
+   * (by default it runs under this test's node, without them).
+   */
+  static async start(configFile: string, timeoutMs = 20_000, { asInstalled = false } = {}): Promise<RouteProcess> {
+    const [cmd, args] = asInstalled ? [BIN, ['route', '-c', configFile]] : [process.execPath, [BIN, 'route', '-c', configFile]];
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PEREGRINE_LOG_LEVEL: 'info' } });
     const logs: Record<string, unknown>[] = [];
+    const stderr = { text: '' };
     const raw: string[] = [];
     let rest = '';
     let port = 0;
@@ -56,7 +65,7 @@ export class RouteProcess {
       }
     };
     child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stderr!.on('data', (b: Buffer) => { stderr.text += b.toString('utf8'); onData(b); });
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => { ready(); r(code); }));
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([listening, new Promise((r) => { timer = setTimeout(r, timeoutMs); })]);
@@ -65,7 +74,7 @@ export class RouteProcess {
       child.kill('SIGKILL');
       throw new Error(`peregrine route did not listen within ${timeoutMs} ms:\n${raw.slice(-40).join('\n')}`);
     }
-    return new RouteProcess(child, `http://127.0.0.1:${port}`, logs, exited);
+    return new RouteProcess(child, `http://127.0.0.1:${port}`, logs, stderr, exited);
   }
 
   /** A crash: SIGKILL, nothing gets to run. */
