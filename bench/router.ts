@@ -1,15 +1,18 @@
 // Router benchmark, Peregrine side by side with Falcosidekick in one run:
 //   node bench/router.ts [--falcosidekick=PATH] [--seconds=20] [--connections=32] [--only=paced5000,flat,latency,nats]
-//                        [--programs=peregrine,falcosidekick] [--peregrine-inflight=1|default] [--drain-timeout=300]
+//                        [--programs=peregrine,falcosidekick] [--peregrine-inflight=default|N] [--drain-timeout=300] [--rounds=1]
 //                        [--cpu-prof=DIR] [--peregrine-env=NAME=value,...] [--latency-trace=DIR] [--warmup=0]
 //                        [--generator=lean|undici] [--log-dir=DIR]
 // The Falcosidekick binary comes from --falcosidekick or FALCOSIDEKICK_BIN (bench/README.md says how to build
 // it); without one, only Peregrine runs. Each program runs as its own process with the same load generator (a
 // worker thread posting over keep-alive connections) and the same loopback receiver (this process), and with
-// its defaults apart from where to listen and where to deliver: webhook output, one request in flight
-// (Falcosidekick's maxconcurrentrequests default; Peregrine is given the same unless --peregrine-inflight=default).
+// its defaults apart from where to listen and where to deliver: webhook output with each program's defaults
+// (Falcosidekick: maxconcurrentrequests 1; Peregrine: adaptive concurrency up to 64, as issue #12 asked), or with
+// Peregrine held to N requests in flight by --peregrine-inflight=N (1 = Falcosidekick's fixed default).
+// --rounds=N repeats every scenario N times, the programs' order swapped each round (the machine is shared and its
+// load drifts), and the summary gives each ratio per round and their median.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -35,7 +38,10 @@ const DRAIN_TIMEOUT_S = Number(args.get('drain-timeout') ?? 300);
 const ONLY = new Set((args.get('only') ?? 'paced5000,flat,latency,nats').split(','));
 const FALCOSIDEKICK = args.get('falcosidekick') ?? process.env.FALCOSIDEKICK_BIN;
 const PROGRAMS = (args.get('programs') ?? 'peregrine,falcosidekick').split(',').filter((p) => p !== 'falcosidekick' || FALCOSIDEKICK);
-const PEREGRINE_INFLIGHT = args.get('peregrine-inflight') ?? '1';
+const PEREGRINE_INFLIGHT = args.get('peregrine-inflight') ?? 'default';
+if (PEREGRINE_INFLIGHT !== 'default' && !(Number(PEREGRINE_INFLIGHT) >= 1)) throw new Error(`--peregrine-inflight=${PEREGRINE_INFLIGHT}: default or a number >= 1`);
+const ROUNDS = Number(args.get('rounds') ?? 1);
+if (!(Number.isInteger(ROUNDS) && ROUNDS >= 1)) throw new Error(`--rounds=${args.get('rounds')}: a whole number >= 1`);
 const CPU_PROF = args.get('cpu-prof');
 // Extra environment for Peregrine only, e.g. --peregrine-env=UI_ENABLED=false (its config keys are env vars).
 const PEREGRINE_ENV = Object.fromEntries((args.get('peregrine-env') ?? '').split(',').filter(Boolean).map((kv) => {
@@ -90,6 +96,7 @@ async function startProgram(program: string, output: Output): Promise<Running> {
   // Read the logs as a log collector would (a pipe, not /dev/null): their cost is part of the program's.
   // --log-dir keeps them (one file per program start) to see what a program said under load.
   let bytes = 0;
+  if (LOG_DIR) mkdirSync(LOG_DIR, { recursive: true });
   const keep = LOG_DIR ? join(LOG_DIR, `${program}-${output.kind}-${Date.now()}.log`) : undefined;
   child.stdout!.on('data', (b: Buffer) => { bytes += b.length; if (keep) appendFileSync(keep, b); });
   const stderr: string[] = [];
@@ -224,7 +231,8 @@ async function runOne(scenario: string, program: string, rate: number, output: O
     // acked_ms: when the router's 200 reached the generator (after sent_ms); latency_ms: sent -> received.
     const lines = ['seq,sent_ms,latency_ms,acked_ms'];
     for (let i = 0; i < load.sent; i++) if (d.seen[i]) lines.push(`${i},${(d.sentAt[i]! - firstSent).toFixed(1)},${d.latencyMs[i]!.toFixed(2)},${(load.ackedAt[i]! - firstSent).toFixed(1)}`);
-    writeFileSync(join(LATENCY_TRACE, `${scenario.split(' ')[0]}${rate}-${program}.csv`), lines.join('\n') + '\n');
+    mkdirSync(LATENCY_TRACE, { recursive: true });
+    writeFileSync(join(LATENCY_TRACE, `${scenario.split(' ')[0]}${rate}${output.kind === 'webhook' ? '' : `-${output.kind}`}-${program}${ROUNDS > 1 ? `-round${currentRound}` : ''}.csv`), lines.join('\n') + '\n');
   }
   // The same without the alerts sent in the first second: tells a start-up stall from one that recurs.
   const late: number[] = [];
@@ -247,6 +255,8 @@ async function runOne(scenario: string, program: string, rate: number, output: O
 }
 
 let sink = new Deliveries();
+/** Names the latency traces of each round. */
+let currentRound = 1;
 const setSink = (d: Deliveries) => { sink = d; };
 const rx = await webhookReceiver(() => sink);
 const webhook: Output = { kind: 'webhook', url: rx.url };
@@ -266,12 +276,18 @@ const scenarios: { key: string; name: string; rate: number; output: Output }[] =
   ...(nats ? [{ key: 'nats', name: `flat out x ${SECONDS}s -> NATS`, rate: 0, output: { kind: 'nats', url: nats.url } as Output }] : []),
 ];
 
-const rows: Row[] = [];
-for (const s of scenarios.filter((x) => ONLY.has(x.key))) {
-  for (const p of PROGRAMS) {
-    const row = await runOne(s.name, p, s.rate, s.output, setSink);
-    rows.push(row);
-    console.error(`${s.name} / ${p}: accepted ${row.accepted} (${row['accepted/s']}/s), delivered during load ${row['during load']} (${Math.round(100 * row['during load'] / Math.max(1, row.accepted))} %), CPU ${row['CPU s']} s, delivered ${row.delivered}, lost ${row.lost}, drain ${row['drain s']} s, RSS ${row['peak RSS MiB']} MiB`);
+const rows: (Row & { round: number })[] = [];
+for (let round = 1; round <= ROUNDS; round++) {
+  currentRound = round;
+  // Odd rounds in the given order, even rounds reversed: drift in the machine's load, and the receiver being
+  // warm for whoever runs second, fall on each program alike.
+  const order = round % 2 === 1 ? PROGRAMS : [...PROGRAMS].reverse();
+  for (const s of scenarios.filter((x) => ONLY.has(x.key))) {
+    for (const p of order) {
+      const row = await runOne(s.name, p, s.rate, s.output, setSink);
+      rows.push({ round, ...row });
+      console.error(`${ROUNDS > 1 ? `round ${round}: ` : ''}${s.name} / ${p}: accepted ${row.accepted} (${row['accepted/s']}/s), delivered during load ${row['during load']} (${Math.round(100 * row['during load'] / Math.max(1, row.accepted))} %), CPU ${row['CPU s']} s, delivered ${row.delivered}, lost ${row.lost}, drain ${row['drain s']} s, RSS ${row['peak RSS MiB']} MiB`);
+    }
   }
 }
 natsSub && await natsSub.close();
@@ -279,25 +295,39 @@ await nats?.stop();
 rx.server.closeAllConnections();
 rx.server.close();
 
-console.log(`router benchmark, node ${process.version}, ${CONNECTIONS} client connections (${GENERATOR} generator), Peregrine webhook in flight: ${PEREGRINE_INFLIGHT}${BENCH_NO_TURBOFAN ? ', bench process without TurboFan' : ''}${WARMUP_S > 0 ? `, untimed warm-up ${WARMUP_S} s each` : ''}${Object.keys(PEREGRINE_ENV).length ? `, Peregrine env: ${JSON.stringify(PEREGRINE_ENV)}` : ''}`);
+console.log(`router benchmark, node ${process.version}, ${CONNECTIONS} client connections (${GENERATOR} generator), Peregrine webhook in flight: ${PEREGRINE_INFLIGHT === 'default' ? 'its default (adaptive)' : PEREGRINE_INFLIGHT}${ROUNDS > 1 ? `, ${ROUNDS} rounds` : ''}${BENCH_NO_TURBOFAN ? ', bench process without TurboFan' : ''}${WARMUP_S > 0 ? `, untimed warm-up ${WARMUP_S} s each` : ''}${Object.keys(PEREGRINE_ENV).length ? `, Peregrine env: ${JSON.stringify(PEREGRINE_ENV)}` : ''}`);
 console.table(rows);
 
-const find = (key: string, program: string) => rows.find((r) => r.scenario === scenarios.find((s) => s.key === key)?.name && r.program === program);
-if (PROGRAMS.includes('falcosidekick')) {
-  const ratio = (a: number | undefined, b: number | undefined) => (a && b ? (a / b).toFixed(2) : '-');
-  const num = (x: string | undefined) => (x === undefined || x === '-' ? undefined : Number(x));
-  const P = (k: string) => find(k, 'peregrine');
-  const F = (k: string) => find(k, 'falcosidekick');
-  const peakP = Math.max(...rows.filter((r) => r.program === 'peregrine').map((r) => r['peak RSS MiB']));
+const find = (key: string, program: string, round: number) =>
+  rows.find((r) => r.round === round && r.scenario === scenarios.find((s) => s.key === key)?.name && r.program === program);
+if (PROGRAMS.includes('falcosidekick') && PROGRAMS.includes('peregrine')) {
+  const num = (x: string | number | undefined) => (x === undefined || x === '-' ? undefined : Number(x));
+  /** Peregrine / Falcosidekick of one column in each round, and the median of those ratios. */
+  const ratios = (key: string, col: keyof Row) => {
+    const per: number[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      const a = num(find(key, 'peregrine', round)?.[col] as string | number | undefined);
+      const b = num(find(key, 'falcosidekick', round)?.[col] as string | number | undefined);
+      if (a !== undefined && b) per.push(a / b);
+    }
+    if (per.length === 0) return { ratio: '-', rounds: '' };
+    const sorted = [...per].sort((x, y) => x - y);
+    const mid = sorted.length / 2;
+    const median = sorted.length % 2 ? sorted[Math.floor(mid)]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+    return { ratio: median.toFixed(2), rounds: per.map((x) => x.toFixed(2)).join(' ') };
+  };
+  const peregrineRows = rows.filter((r) => r.program === 'peregrine');
   const summary = [
-    { measure: 'ingest/s flat out (accepted/s), Peregrine / Falcosidekick', ratio: ratio(P('flat')?.['accepted/s'], F('flat')?.['accepted/s']), target: '>= 1.5' },
-    { measure: 'p99 at 1000/s, Peregrine / Falcosidekick', ratio: ratio(num(P('latency')?.['p99 ms']), num(F('latency')?.['p99 ms'])), target: '<= 1' },
-    { measure: 'p99 at 1000/s leaving out the first second, Peregrine / Falcosidekick', ratio: ratio(num(P('latency')?.['p99 after 1st s']), num(F('latency')?.['p99 after 1st s'])), target: '' },
-    { measure: 'p50 at 1000/s, Peregrine / Falcosidekick', ratio: ratio(num(P('latency')?.['p50 ms']), num(F('latency')?.['p50 ms'])), target: '' },
-    { measure: 'NATS flat out delivered/s, Peregrine / Falcosidekick', ratio: ratio(P('nats')?.['delivered/s'], F('nats')?.['delivered/s']), target: '>= 4' },
-    { measure: 'webhook flat out delivered/s, Peregrine / Falcosidekick', ratio: ratio(P('flat')?.['delivered/s'], F('flat')?.['delivered/s']), target: '' },
-    { measure: 'peak RSS over all runs, Peregrine (MiB)', ratio: String(peakP), target: '<= 256' },
-    { measure: 'lost (acknowledged, not delivered by the end of the drain wait), Peregrine', ratio: String(rows.filter((r) => r.program === 'peregrine').reduce((a, r) => a + r.lost, 0)), target: '0' },
+    { measure: 'ingest/s flat out (accepted/s), Peregrine / Falcosidekick', ...ratios('flat', 'accepted/s'), target: '>= 1.5' },
+    { measure: 'p99 at 1000/s, Peregrine / Falcosidekick', ...ratios('latency', 'p99 ms'), target: '<= 1' },
+    { measure: 'p99 at 1000/s leaving out the first second, Peregrine / Falcosidekick', ...ratios('latency', 'p99 after 1st s'), target: '' },
+    { measure: 'p50 at 1000/s, Peregrine / Falcosidekick', ...ratios('latency', 'p50 ms'), target: '' },
+    { measure: 'NATS flat out delivered/s, Peregrine / Falcosidekick', ...ratios('nats', 'delivered/s'), target: '>= 4' },
+    { measure: 'webhook flat out delivered/s, Peregrine / Falcosidekick', ...ratios('flat', 'delivered/s'), target: '' },
+    { measure: 'peak RSS over all runs, Peregrine (MiB)', ratio: String(Math.max(...peregrineRows.map((r) => r['peak RSS MiB']))), rounds: '', target: '<= 256' },
+    { measure: 'lost (acknowledged, not delivered by the end of the drain wait), Peregrine', ratio: String(peregrineRows.reduce((a, r) => a + r.lost, 0)), rounds: '', target: '0' },
   ];
-  console.table(summary);
+  // With one round the per-round column repeats the ratio.
+  console.table(ROUNDS > 1 ? summary.map(({ measure, ratio, rounds, target }) => ({ measure, 'median ratio': ratio, 'per round': rounds, target }))
+    : summary.map(({ measure, ratio, target }) => ({ measure, ratio, target })));
 }
