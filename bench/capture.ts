@@ -37,6 +37,7 @@ import { join } from 'node:path';
 import { startCapture, type Capture } from '../src/capture/index.ts';
 import { exitUnlessCaptureAvailable } from './support/capture.ts';
 import { buildWorkload, type Workload } from './support/workload.ts';
+import { median } from './support/median.ts';
 
 const rounds = Number(process.argv[2] ?? 3);
 const N = { open: Number(process.argv[3] ?? 1_000_000), getppid: Number(process.argv[4] ?? 5_000_000), exec: Number(process.argv[5] ?? 2000) };
@@ -60,7 +61,6 @@ const runWorkload = (w: Workload) => run(w, N[w], target);
 
 const log = { info() {}, warn(o: object | string, m?: string) { console.error('warn', o, m ?? ''); } };
 const dropsOf = (cap: Capture | undefined) => (cap ? Object.values(cap.stats().drops).reduce((a, b) => a + b, 0) : 0);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 for (let r = 0; r < rounds; r++) {
   for (const c of configs) {

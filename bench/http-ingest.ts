@@ -8,6 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Pool } from 'undici';
+import { median } from './support/median.ts';
 
 const args = process.argv.slice(2);
 const bi = args.indexOf('--baseline');
@@ -66,7 +67,6 @@ for (let round = 0; round < ROUNDS; round++) {
   results.baseline.push(await measure(baseline, 28100 + round * 2));
   results.current.push(await measure(process.cwd(), 28101 + round * 2));
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 console.log(`HTTP ingest: ${TOTAL} alerts per round, ${CONCURRENCY} connections, ${ROUNDS} alternating rounds, node ${process.version}`);
 console.table({
   baseline: { tree: baseline, 'accepted/s per round': results.baseline.map(Math.round).join(' '), 'median/s': Math.round(median(results.baseline)) },

@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { freePort } from '../test/services/process.ts';
 import type { LoadResult, LoadSpec } from './support/load.ts';
+import { median } from './support/median.ts';
 
 const args = new Map(process.argv.slice(2).map((a) => {
   const m = /^--([^=]+)(?:=(.*))?$/.exec(a);
@@ -141,7 +142,6 @@ for (let round = 0; round < ROUNDS; round++) {
     console.error(`round ${round + 1} ${p}: ${Math.round(s.perSecond)}/s, program ${s.serverUs.toFixed(0)} µs/alert, generator ${s.generatorUs.toFixed(0)} µs/alert, refused ${s.refused}`);
   }
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fsRate = FALCOSIDEKICK ? median(samples.get('falcosidekick')!.map((s) => s.perSecond)) : undefined;
 console.log(`ingest floor, no output, flat out ${SECONDS} s x ${ROUNDS} rounds, ${CONNECTIONS} connections (${GENERATOR} generator), node ${process.version} (medians)`);
 console.table(PROGRAMS.map((p) => {

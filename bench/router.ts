@@ -23,6 +23,7 @@ import { connect as natsConnect, type NatsConnection } from '@nats-io/transport-
 import { NatsServer } from '../test/services/nats.ts';
 import { freePort } from '../test/services/process.ts';
 import type { LoadResult, LoadSpec } from './support/load.ts';
+import { median } from './support/median.ts';
 
 const args = new Map(process.argv.slice(2).map((a) => {
   const m = /^--([^=]+)(?:=(.*))?$/.exec(a);
@@ -311,10 +312,7 @@ if (PROGRAMS.includes('falcosidekick') && PROGRAMS.includes('peregrine')) {
       if (a !== undefined && b) per.push(a / b);
     }
     if (per.length === 0) return { ratio: '-', rounds: '' };
-    const sorted = [...per].sort((x, y) => x - y);
-    const mid = sorted.length / 2;
-    const median = sorted.length % 2 ? sorted[Math.floor(mid)]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-    return { ratio: median.toFixed(2), rounds: per.map((x) => x.toFixed(2)).join(' ') };
+    return { ratio: median(per).toFixed(2), rounds: per.map((x) => x.toFixed(2)).join(' ') };
   };
   const peregrineRows = rows.filter((r) => r.program === 'peregrine');
   const summary = [
