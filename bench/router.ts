@@ -12,7 +12,7 @@
 // --rounds=N repeats every scenario N times, the programs' order swapped each round (the machine is shared and its
 // load drifts), and the summary gives each ratio per round and their median.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -70,7 +70,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type Output = { kind: 'webhook'; url: string } | { kind: 'nats'; url: string };
 
-interface Running { child: ChildProcess; port: number; logBytes: () => number }
+/** dir: the program's config, spool and working directory, removed once it has stopped. */
+interface Running { child: ChildProcess; port: number; dir: string; logBytes: () => number }
 
 /** Starts one program listening on loopback and delivering to `output`; resolves once /healthz answers. */
 async function startProgram(program: string, output: Output): Promise<Running> {
@@ -107,21 +108,25 @@ async function startProgram(program: string, output: Output): Promise<Running> {
     try {
       const r = await fetch(`http://127.0.0.1:${port}/healthz`);
       await r.arrayBuffer();
-      if (r.ok) return { child, port, logBytes: () => bytes };
+      if (r.ok) return { child, port, dir, logBytes: () => bytes };
     } catch { /* not listening yet */ }
     await sleep(50);
   }
   child.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
   throw new Error(`${program} did not answer /healthz within 10 s: ${stderr.join('')}`);
 }
 
 async function stopProgram(r: Running): Promise<void> {
-  if (r.child.exitCode !== null) return;
-  const exited = new Promise<void>((res) => r.child.once('exit', () => res()));
-  r.child.kill('SIGTERM');
-  const timer = setTimeout(() => r.child.kill('SIGKILL'), 30000);
-  await exited;
-  clearTimeout(timer);
+  if (r.child.exitCode === null) {
+    const exited = new Promise<void>((res) => r.child.once('exit', () => res()));
+    r.child.kill('SIGTERM');
+    const timer = setTimeout(() => r.child.kill('SIGKILL'), 30000);
+    await exited;
+    clearTimeout(timer);
+  }
+  // Each run's spool is up to ~200 MB: left behind, a few dozen runs filled gigabytes of /tmp.
+  rmSync(r.dir, { recursive: true, force: true });
 }
 
 /** What the receiving end saw: which alerts arrived (by sequence number), when, and their latency. */
