@@ -187,10 +187,22 @@ function cpuSeconds(pid: number): number {
   return (Number(f[11]) + Number(f[12])) / 100;
 }
 
+/** The machine's CPU time so far (all cores, in ticks) and the part of it the hypervisor gave to other guests. */
+function machineTicks(): { total: number; steal: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+  return { total: f.reduce((a, b) => a + b, 0), steal: f[7]! };
+}
+
+/** Steal during a run, in % of the machine's CPU time: on a shared VM it swings 2-48 % within minutes and says how far to trust a run. */
+function stealPercent(from: { total: number; steal: number }): number {
+  const to = machineTicks();
+  return Math.round((100 * (to.steal - from.steal)) / Math.max(1, to.total - from.total));
+}
+
 interface Row {
   scenario: string; program: string; sent: number; accepted: number; 'accepted/s': number; refused: string;
   'during load': number; delivered: number; lost: number; dup: number; 'drain s': string; 'delivered/s': number;
-  'p50 ms': string; 'p99 ms': string; 'p99 after 1st s': string; 'peak RSS MiB': number; 'CPU s': number; 'alerts/CPU s': number; 'log MiB': number;
+  'p50 ms': string; 'p99 ms': string; 'p99 after 1st s': string; 'peak RSS MiB': number; 'CPU s': number; 'alerts/CPU s': number; 'log MiB': number; 'steal %': number;
 }
 
 /** Untimed load, then waits until all of it arrived: none of it may reach the timed run's receiver (seqs restart at 0). */
@@ -211,9 +223,11 @@ async function runOne(scenario: string, program: string, rate: number, output: O
   setSink(d);
   const rss = rssSampler(running.child.pid!);
   const cpu0 = cpuSeconds(running.child.pid!);
+  const ticks0 = machineTicks();
   const start = now();
   const load = await runLoad({ url: `http://127.0.0.1:${running.port}`, seconds: SECONDS, rate, connections: CONNECTIONS, client: GENERATOR, maxAlerts: MAX_ALERTS });
   const loadEnd = now();
+  const steal = stealPercent(ticks0);
   const deliveredDuringLoad = d.unique;
   // Drain: until every acknowledged alert arrived, or nothing arrived for 30 s, or the drain timeout.
   const countAckedDelivered = () => { let n = 0; for (let i = 0; i < load.sent; i++) if (load.acked[i] && d.seen[i]) n++; return n; };
@@ -257,6 +271,7 @@ async function runOne(scenario: string, program: string, rate: number, output: O
     'p50 ms': q(0.5), 'p99 ms': q(0.99), 'p99 after 1st s': quantile(late, 0.99), 'peak RSS MiB': Math.round(peak), 'CPU s': Math.round(cpu * 10) / 10,
     'alerts/CPU s': Math.round(load.ackedCount / Math.max(cpu, 0.01)),
     'log MiB': Math.round(logMiB * 10) / 10,
+    'steal %': steal,
   };
 }
 
@@ -292,7 +307,7 @@ for (let round = 1; round <= ROUNDS; round++) {
     for (const p of order) {
       const row = await runOne(s.name, p, s.rate, s.output, setSink);
       rows.push({ round, ...row });
-      console.error(`${ROUNDS > 1 ? `round ${round}: ` : ''}${s.name} / ${p}: accepted ${row.accepted} (${row['accepted/s']}/s), delivered during load ${row['during load']} (${Math.round(100 * row['during load'] / Math.max(1, row.accepted))} %), CPU ${row['CPU s']} s, delivered ${row.delivered}, lost ${row.lost}, drain ${row['drain s']} s, RSS ${row['peak RSS MiB']} MiB`);
+      console.error(`${ROUNDS > 1 ? `round ${round}: ` : ''}${s.name} / ${p}: accepted ${row.accepted} (${row['accepted/s']}/s), delivered during load ${row['during load']} (${Math.round(100 * row['during load'] / Math.max(1, row.accepted))} %), CPU ${row['CPU s']} s, delivered ${row.delivered}, lost ${row.lost}, drain ${row['drain s']} s, RSS ${row['peak RSS MiB']} MiB, steal ${row['steal %']} %`);
     }
   }
 }
