@@ -13,14 +13,13 @@ import { loadRuleFiles, selectRuleFiles } from '../engine/rules-files.ts';
 import { PeregrineError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { ThrottledLog } from '../throttled-log.ts';
-import { createRouter, type Router, type SubmitResult } from '../router/router.ts';
+import type { Router, SubmitResult } from '../router/router.ts';
 import { createDetector, type EmittedAlert } from './detector.ts';
 import { createDropAlerter } from './drop-alert.ts';
-import { k8sAuditHandler } from './k8s-audit-route.ts';
 import { DetectorMetrics } from './metrics.ts';
 import { createStdoutWriter } from './stdout.ts';
 import type { Writable } from 'node:stream';
-import { startContainerMetadata, type ContainerMetadataService } from '../container/index.ts';
+import type { ContainerMetadataService } from '../container/index.ts';
 
 export interface Pipeline {
   router: Router;
@@ -68,6 +67,10 @@ export async function startPipeline(opts: { config: PeregrineConfig; /** `-r` fi
   const counts = engine.counts();
   log.info({ files: loaded.files, ...counts, enabled: engine.rules.length, errors: loaded.errors.length, warnings: loaded.warnings.length }, 'rules loaded');
 
+  // Loaded only once the rules are in: what running needs (the router's HTTP stack and outputs, the container
+  // runtimes' clients) is ~1 s of CPU to load, and a rules file that is refused should not pay for it.
+  const [{ createRouter }, { k8sAuditHandler }, { startContainerMetadata }] = await Promise.all([
+    import('../router/router.ts'), import('./k8s-audit-route.ts'), import('../container/index.ts')]);
   const router = await createRouter(config, { log });
   let capture: Capture | undefined;
   const metrics = new DetectorMetrics(router.metrics.registry, () => (capture ? flatten(capture.stats()) : undefined));

@@ -1,7 +1,5 @@
 // Finding 4 of issue #14: rules files built to exhaust the loader. Each must end `validate` and `run` with exit 1
-// within 1.5 s of CPU more than refusing a five-line bad rules file costs (start-up alone is ~1.6 s of CPU for
-// `run` on a busy 2-core machine, so an absolute bound measured start-up noise), with an error naming the file,
-// line and item (list/macro/rule) where one exists. An unguarded bomb would run for hours or out of memory.
+// in under 2 s of CPU, with an error naming the file, line and item (list/macro/rule) where one exists.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -64,36 +62,18 @@ function peregrine(args: string[]): Promise<{ code: number | null; stderr: strin
 
 const config = join(dir, 'config.yaml');
 writeFileSync(config, 'listenaddress: 127.0.0.1\nlistenport: 0\ndetector:\n  capture:\n    enabled: false\n');
-const argsFor = (command: 'validate' | 'run', path: string) =>
-  command === 'validate' ? ['validate', '-r', path] : ['run', '-c', config, '-r', path];
-
-// What refusing an ordinary bad rules file costs, per command: the least of two runs, measured once.
-const small = join(dir, 'small-bad.yaml');
-writeFileSync(small, rule('evt.type = open and no_such_macro'));
-const baselines = new Map<string, Promise<number>>();
-function baseline(command: 'validate' | 'run'): Promise<number> {
-  if (!baselines.has(command)) {
-    baselines.set(command, (async () => {
-      const runs = [await peregrine(argsFor(command, small)), await peregrine(argsFor(command, small))];
-      for (const r of runs) assert.equal(r.code, 1, r.stderr.slice(-2000));
-      return Math.min(...runs.map((r) => r.cpuSeconds));
-    })());
-  }
-  return baselines.get(command)!;
-}
 
 for (const b of bombs) {
   const path = join(dir, b.name);
   if (b.text !== undefined) writeFileSync(path, b.text);
   else b.make!(path);
   for (const command of ['validate', 'run'] as const) {
-    test(`${command} refuses ${b.name} with exit 1, naming where, within 1.5 s of CPU over a small bad file`, async () => {
-      const r = await peregrine(argsFor(command, path));
+    test(`${command} refuses ${b.name} with exit 1, naming where, in under 2 s of CPU`, async () => {
+      const args = command === 'validate' ? ['validate', '-r', path] : ['run', '-c', config, '-r', path];
+      const r = await peregrine(args);
       assert.equal(r.code, 1, r.stderr.slice(-2000));
       assert.match(r.stderr, b.expect);
-      const base = await baseline(command);
-      assert.ok(r.cpuSeconds - base < 1.5,
-        `${command} used ${r.cpuSeconds.toFixed(2)} s of CPU, ${base.toFixed(2)} s for a small bad file`);
+      assert.ok(r.cpuSeconds < 2, `${command} used ${r.cpuSeconds.toFixed(2)} s of CPU`);
     });
   }
 }
