@@ -4,7 +4,7 @@
 // No output is configured, so the router only validates, enriches and counts: the figure is the HTTP surface's
 // cost. Rounds alternate baseline and current so machine noise hits both; the median of each is compared.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Pool } from 'undici';
@@ -19,13 +19,15 @@ const TOTAL = Number(numeric[0] ?? 20000);
 const CONCURRENCY = Number(numeric[1] ?? 32);
 const ROUNDS = Number(numeric[2] ?? 3);
 
-async function start(tree: string, port: number): Promise<{ child: ChildProcess; pool: Pool }> {
-  const cfg = join(mkdtempSync(join(tmpdir(), 'prg-ingest-')), 'config.yaml');
+/** dir: the router's config and spool, removed once it has stopped. */
+async function start(tree: string, port: number): Promise<{ child: ChildProcess; pool: Pool; dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'prg-ingest-'));
+  const cfg = join(dir, 'config.yaml');
   writeFileSync(cfg, `listenaddress: 127.0.0.1\nlistenport: ${port}\nloglevel: error\n`);
   const child = spawn(process.execPath, [join(tree, 'bin/peregrine'), 'route', '-c', cfg], { cwd: tree, stdio: ['ignore', 'ignore', 'inherit'] });
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: CONCURRENCY, pipelining: 1 });
   for (let i = 0; i < 100; i++) {
-    try { await pool.request({ path: '/healthz', method: 'GET' }).then((r) => r.body.dump()); return { child, pool }; } catch { await new Promise((r) => setTimeout(r, 100)); }
+    try { await pool.request({ path: '/healthz', method: 'GET' }).then((r) => r.body.dump()); return { child, pool, dir }; } catch { await new Promise((r) => setTimeout(r, 100)); }
   }
   throw new Error(`router in ${tree} did not start`);
 }
@@ -51,7 +53,7 @@ async function post(pool: Pool, n: number): Promise<number> {
 }
 
 async function measure(tree: string, port: number): Promise<number> {
-  const { child, pool } = await start(tree, port);
+  const { child, pool, dir } = await start(tree, port);
   try {
     await post(pool, Math.min(5000, TOTAL)); // warm-up: JIT and connections
     return await post(pool, TOTAL);
@@ -59,6 +61,7 @@ async function measure(tree: string, port: number): Promise<number> {
     await pool.close();
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

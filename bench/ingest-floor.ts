@@ -12,7 +12,7 @@
 // Rounds alternate the programs so machine noise hits all alike; the table gives the median of each, the
 // program's CPU per accepted alert (from /proc) and the load generator's (this process) per alert.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -71,14 +71,19 @@ net.createServer((sock) => {
 }).listen(Number(process.argv[1]), '127.0.0.1');
 `;
 
+// Each program's working directory (Peregrine's spool is in it): removed once the program has stopped.
+const tempDirs: string[] = [];
+
 async function start(program: string, port: number): Promise<ChildProcess> {
   if (program === 'net-floor') return spawn(process.execPath, ['-e', NET_FLOOR_SERVER, String(port)], { stdio: 'ignore' });
   if (program === 'node-floor') return spawn(process.execPath, ['-e', FLOOR_SERVER, String(port)], { stdio: 'ignore' });
   if (program === 'falcosidekick') {
     const dir = mkdtempSync(join(tmpdir(), 'bench-floor-fs-'));
+    tempDirs.push(dir);
     return spawn(FALCOSIDEKICK!, [], { cwd: dir, stdio: 'ignore', env: { PATH: process.env.PATH, HOME: dir, LISTENADDRESS: '127.0.0.1', LISTENPORT: String(port) } });
   }
   const dir = mkdtempSync(join(tmpdir(), 'bench-floor-peregrine-'));
+  tempDirs.push(dir);
   const cfg = join(dir, 'config.yaml');
   writeFileSync(cfg, `listenaddress: 127.0.0.1\nlistenport: ${port}\nui:\n  enabled: false\n`);
   return spawn('bin/peregrine', ['route', '-c', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
@@ -131,6 +136,7 @@ async function once(program: string): Promise<Sample> {
       child.kill('SIGTERM');
       await exited;
     }
+    for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   }
 }
 

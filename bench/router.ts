@@ -188,13 +188,21 @@ function cpuSeconds(pid: number): number {
 }
 
 /** The machine's CPU time so far (all cores, in ticks) and the part of it the hypervisor gave to other guests. */
-function machineTicks(): { total: number; steal: number } {
+function machineTicks(): { total: number; steal: number; idle: number } {
+  // user nice system idle iowait irq softirq steal
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
-  return { total: f.reduce((a, b) => a + b, 0), steal: f[7]! };
+  return { total: f.reduce((a, b) => a + b, 0), steal: f[7]!, idle: f[3]! + f[4]! };
+}
+
+/** The machine's CPU busy during a run (not idle, not waiting for I/O, not stolen), in % of its CPU time. */
+function busyPercent(from: { total: number; steal: number; idle: number }): number {
+  const to = machineTicks();
+  const total = Math.max(1, to.total - from.total);
+  return Math.round((100 * (total - (to.idle - from.idle) - (to.steal - from.steal))) / total);
 }
 
 /** Steal during a run, in % of the machine's CPU time: on a shared VM it swings 2-48 % within minutes and says how far to trust a run. */
-function stealPercent(from: { total: number; steal: number }): number {
+function stealPercent(from: { total: number; steal: number; idle: number }): number {
   const to = machineTicks();
   return Math.round((100 * (to.steal - from.steal)) / Math.max(1, to.total - from.total));
 }
@@ -203,6 +211,7 @@ interface Row {
   scenario: string; program: string; sent: number; accepted: number; 'accepted/s': number; refused: string;
   'during load': number; delivered: number; lost: number; dup: number; 'drain s': string; 'delivered/s': number;
   'p50 ms': string; 'p99 ms': string; 'p99 after 1st s': string; 'peak RSS MiB': number; 'CPU s': number; 'alerts/CPU s': number; 'log MiB': number; 'steal %': number;
+  'load µs/alert program': number; 'load µs/alert bench': number; 'busy %': number;
 }
 
 /** Untimed load, then waits until all of it arrived: none of it may reach the timed run's receiver (seqs restart at 0). */
@@ -224,10 +233,19 @@ async function runOne(scenario: string, program: string, rate: number, output: O
   const rss = rssSampler(running.child.pid!);
   const cpu0 = cpuSeconds(running.child.pid!);
   const ticks0 = machineTicks();
+  const benchCpu0 = process.cpuUsage();
   const start = now();
   const load = await runLoad({ url: `http://127.0.0.1:${running.port}`, seconds: SECONDS, rate, connections: CONNECTIONS, client: GENERATOR, maxAlerts: MAX_ALERTS });
   const loadEnd = now();
   const steal = stealPercent(ticks0);
+  // Who used the machine while the load ran, per accepted alert: the program (all its threads) and this process
+  // (the generator's thread and the receiver). Flat out the 2 cores are busy, so accepted/s is about the busy CPU
+  // divided by the sum of the two (bench/README.md, "What flat-out ingest is bounded by").
+  const loadCpuProgram = cpuSeconds(running.child.pid!) - cpu0;
+  const benchCpu = process.cpuUsage(benchCpu0);
+  const loadCpuBench = (benchCpu.user + benchCpu.system) / 1e6;
+  const busy = busyPercent(ticks0);
+  const perAlertUs = (s: number) => Math.round((s * 1e6) / Math.max(1, load.ackedCount));
   const deliveredDuringLoad = d.unique;
   // Drain: until every acknowledged alert arrived, or nothing arrived for 30 s, or the drain timeout.
   const countAckedDelivered = () => { let n = 0; for (let i = 0; i < load.sent; i++) if (load.acked[i] && d.seen[i]) n++; return n; };
@@ -272,6 +290,7 @@ async function runOne(scenario: string, program: string, rate: number, output: O
     'alerts/CPU s': Math.round(load.ackedCount / Math.max(cpu, 0.01)),
     'log MiB': Math.round(logMiB * 10) / 10,
     'steal %': steal,
+    'load µs/alert program': perAlertUs(loadCpuProgram), 'load µs/alert bench': perAlertUs(loadCpuBench), 'busy %': busy,
   };
 }
 
@@ -307,7 +326,7 @@ for (let round = 1; round <= ROUNDS; round++) {
     for (const p of order) {
       const row = await runOne(s.name, p, s.rate, s.output, setSink);
       rows.push({ round, ...row });
-      console.error(`${ROUNDS > 1 ? `round ${round}: ` : ''}${s.name} / ${p}: accepted ${row.accepted} (${row['accepted/s']}/s), delivered during load ${row['during load']} (${Math.round(100 * row['during load'] / Math.max(1, row.accepted))} %), CPU ${row['CPU s']} s, delivered ${row.delivered}, lost ${row.lost}, drain ${row['drain s']} s, RSS ${row['peak RSS MiB']} MiB, steal ${row['steal %']} %`);
+      console.error(`${ROUNDS > 1 ? `round ${round}: ` : ''}${s.name} / ${p}: accepted ${row.accepted} (${row['accepted/s']}/s), delivered during load ${row['during load']} (${Math.round(100 * row['during load'] / Math.max(1, row.accepted))} %), CPU ${row['CPU s']} s, delivered ${row.delivered}, lost ${row.lost}, drain ${row['drain s']} s, RSS ${row['peak RSS MiB']} MiB, steal ${row['steal %']} %, busy ${row['busy %']} %, µs/alert during load ${row['load µs/alert program']} program + ${row['load µs/alert bench']} bench`);
     }
   }
 }
@@ -342,6 +361,7 @@ if (PROGRAMS.includes('falcosidekick') && PROGRAMS.includes('peregrine')) {
     { measure: 'p50 at 1000/s, Peregrine / Falcosidekick', ...ratios('latency', 'p50 ms'), target: '' },
     { measure: 'NATS flat out delivered/s, Peregrine / Falcosidekick', ...ratios('nats', 'delivered/s'), target: '>= 4' },
     { measure: 'webhook flat out delivered/s, Peregrine / Falcosidekick', ...ratios('flat', 'delivered/s'), target: '' },
+    { measure: 'flat out, program CPU per accepted alert during the load, Peregrine / Falcosidekick', ...ratios('flat', 'load µs/alert program'), target: '' },
     { measure: 'peak RSS over all runs, Peregrine (MiB)', ratio: String(Math.max(...peregrineRows.map((r) => r['peak RSS MiB']))), rounds: '', target: '<= 256' },
     { measure: 'lost (acknowledged, not delivered by the end of the drain wait), Peregrine', ratio: String(peregrineRows.reduce((a, r) => a + r.lost, 0)), rounds: '', target: '0' },
   ];
