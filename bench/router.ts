@@ -187,24 +187,24 @@ function cpuSeconds(pid: number): number {
   return (Number(f[11]) + Number(f[12])) / 100;
 }
 
-/** The machine's CPU time so far (all cores, in ticks) and the part of it the hypervisor gave to other guests. */
-function machineTicks(): { total: number; steal: number; idle: number } {
+type MachineTicks = { total: number; steal: number; idle: number };
+
+/** The machine's CPU time so far (all cores, in ticks): stolen by the hypervisor for other guests, and idle. */
+function machineTicks(): MachineTicks {
   // user nice system idle iowait irq softirq steal
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
   return { total: f.reduce((a, b) => a + b, 0), steal: f[7]!, idle: f[3]! + f[4]! };
 }
 
-/** The machine's CPU busy during a run (not idle, not waiting for I/O, not stolen), in % of its CPU time. */
-function busyPercent(from: { total: number; steal: number; idle: number }): number {
+/**
+ * Shares of the machine's CPU time since `from`, in %: steal (on a shared VM it swings 2-48 % within minutes and
+ * says how far to trust a run) and busy (neither idle, waiting for I/O nor stolen).
+ */
+function machineShares(from: MachineTicks): { steal: number; busy: number } {
   const to = machineTicks();
   const total = Math.max(1, to.total - from.total);
-  return Math.round((100 * (total - (to.idle - from.idle) - (to.steal - from.steal))) / total);
-}
-
-/** Steal during a run, in % of the machine's CPU time: on a shared VM it swings 2-48 % within minutes and says how far to trust a run. */
-function stealPercent(from: { total: number; steal: number; idle: number }): number {
-  const to = machineTicks();
-  return Math.round((100 * (to.steal - from.steal)) / Math.max(1, to.total - from.total));
+  const steal = to.steal - from.steal;
+  return { steal: Math.round((100 * steal) / total), busy: Math.round((100 * (total - (to.idle - from.idle) - steal)) / total) };
 }
 
 interface Row {
@@ -237,14 +237,13 @@ async function runOne(scenario: string, program: string, rate: number, output: O
   const start = now();
   const load = await runLoad({ url: `http://127.0.0.1:${running.port}`, seconds: SECONDS, rate, connections: CONNECTIONS, client: GENERATOR, maxAlerts: MAX_ALERTS });
   const loadEnd = now();
-  const steal = stealPercent(ticks0);
+  const { steal, busy } = machineShares(ticks0);
   // Who used the machine while the load ran, per accepted alert: the program (all its threads) and this process
   // (the generator's thread and the receiver). Flat out the 2 cores are busy, so accepted/s is about the busy CPU
   // divided by the sum of the two (bench/README.md, "What flat-out ingest is bounded by").
   const loadCpuProgram = cpuSeconds(running.child.pid!) - cpu0;
   const benchCpu = process.cpuUsage(benchCpu0);
   const loadCpuBench = (benchCpu.user + benchCpu.system) / 1e6;
-  const busy = busyPercent(ticks0);
   const perAlertUs = (s: number) => Math.round((s * 1e6) / Math.max(1, load.ackedCount));
   const deliveredDuringLoad = d.unique;
   // Drain: until every acknowledged alert arrived, or nothing arrived for 30 s, or the drain timeout.
