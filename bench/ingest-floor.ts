@@ -12,12 +12,11 @@
 // Rounds alternate the programs so machine noise hits all alike; the table gives the median of each, the
 // program's CPU per accepted alert (from /proc) and the load generator's (this process) per alert.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { freePort } from '../test/services/process.ts';
-import type { LoadResult, LoadSpec } from './support/load.ts';
+import { cpuSeconds, runLoad } from './support/run-load.ts';
 import { median } from './support/median.ts';
 
 const args = new Map(process.argv.slice(2).map((a) => {
@@ -98,19 +97,6 @@ async function waitUp(port: number): Promise<void> {
     } catch { await sleep(100); }
   }
   throw new Error(`nothing answers on port ${port}`);
-}
-
-function cpuSeconds(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
-
-function runLoad(spec: LoadSpec): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const w = new Worker(new URL('./support/load.ts', import.meta.url), { workerData: spec });
-    w.once('message', resolve);
-    w.once('error', reject);
-  });
 }
 
 interface Sample { perSecond: number; serverUs: number; generatorUs: number; refused: number }

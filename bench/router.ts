@@ -18,11 +18,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
-import { Worker } from 'node:worker_threads';
 import { connect as natsConnect, type NatsConnection } from '@nats-io/transport-node';
 import { NatsServer } from '../test/services/nats.ts';
 import { freePort } from '../test/services/process.ts';
-import type { LoadResult, LoadSpec } from './support/load.ts';
+import { cpuSeconds, runLoad } from './support/run-load.ts';
 import { median } from './support/median.ts';
 
 const args = new Map(process.argv.slice(2).map((a) => {
@@ -162,14 +161,6 @@ async function webhookReceiver(d: () => Deliveries): Promise<{ url: string; serv
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, server };
 }
 
-function runLoad(spec: LoadSpec): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const w = new Worker(new URL('./support/load.ts', import.meta.url), { workerData: spec });
-    w.once('message', resolve);
-    w.once('error', reject);
-  });
-}
-
 function rssSampler(pid: number): { stop: () => number } {
   let peak = 0;
   const read = () => {
@@ -180,11 +171,6 @@ function rssSampler(pid: number): { stop: () => number } {
   };
   const timer = setInterval(read, 100);
   return { stop: () => { read(); clearInterval(timer); return peak / 1024; } };
-}
-
-function cpuSeconds(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
 }
 
 type MachineTicks = { total: number; steal: number; idle: number };
